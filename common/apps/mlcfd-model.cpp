@@ -1,0 +1,145 @@
+// mlcfd-model: inspect, check and create mlcfd models from the command line.
+#include "mlcfd/Model.h"
+#include "mlcfd/ModelWriter.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace
+{
+
+const char* const usage =
+R"(Usage:
+  mlcfd-model inspect FILE                print the model's metadata
+  mlcfd-model check FILE [--rows N] [--threads T] [--device cpu|cuda]
+                                          run it on random input (uniform in
+                                          [0.5, 1.5]) and report the time per
+                                          10^6 rows
+  mlcfd-model create smagorinsky FILE [--Ck 0.094] [--Ce 1.048]
+  mlcfd-model create jacobi FILE          write a reference model
+)";
+
+int fail(const std::string& message)
+{
+    std::cerr << "mlcfd-model: " << message << "\n\n" << usage;
+    return 2;
+}
+
+// Options after the positional arguments: --name value pairs.
+bool readOption(const std::vector<std::string>& args, const std::string& name, std::string& value)
+{
+    for (std::size_t i = 0; i + 1 < args.size(); ++i)
+    {
+        if (args[i] == name)
+        {
+            value = args[i + 1];
+            return true;
+        }
+    }
+    return false;
+}
+
+int inspect(const std::string& file)
+{
+    mlcfd::ModelOptions options;
+    options.warmupRows = 0;
+    const mlcfd::Model model(file, options);
+    std::cout << "file:     " << file << '\n'
+              << mlcfd::ModelMetadata::archiveEntry << ":\n"
+              << model.metadata().toJson() << '\n';
+    return 0;
+}
+
+int check(const std::string& file, const std::vector<std::string>& args)
+{
+    mlcfd::ModelOptions options;
+    std::string value;
+    std::size_t rows = 100000;
+    if (readOption(args, "--rows", value)) rows = std::stoul(value);
+    if (readOption(args, "--threads", value)) options.threads = std::stoi(value);
+    if (readOption(args, "--device", value)) options.device = value;
+
+    const auto t0 = std::chrono::steady_clock::now();
+    const mlcfd::Model model(file, options);
+    const auto t1 = std::chrono::steady_clock::now();
+
+    std::mt19937_64 rng(42);
+    std::uniform_real_distribution<double> uniform(0.5, 1.5);
+    std::vector<double> in(rows*model.inputCount());
+    for (double& x : in) x = uniform(rng);
+    std::vector<double> out(rows*model.outputCount());
+
+    const int repeats = 5;
+    double best = 1e300;
+    for (int r = 0; r < repeats; ++r)
+    {
+        const auto a = std::chrono::steady_clock::now();
+        model.evaluate(in.data(), rows, model.inputCount(), out.data(), model.outputCount());
+        const auto b = std::chrono::steady_clock::now();
+        best = std::min(best, std::chrono::duration<double>(b - a).count());
+    }
+    double sum = 0;
+    for (double y : out) sum += y;
+
+    std::cout << "model:        " << file << " (kind " << model.metadata().kind << ", "
+              << model.inputCount() << " inputs, " << model.outputCount() << " outputs, "
+              << model.metadata().dtype << ")\n"
+              << "device:       " << model.device() << ", " << mlcfd::Model::threadCount()
+              << " thread(s)\n"
+              << "load+warm-up: " << std::chrono::duration<double>(t1 - t0).count() << " s\n"
+              << "rows:         " << rows << " (best of " << repeats << ")\n"
+              << "time:         " << best/rows*1e6 << " s per 10^6 rows\n"
+              << "output mean:  " << sum/out.size() << " (all finite)\n";
+    return 0;
+}
+
+int create(const std::string& which, const std::string& file, const std::vector<std::string>& args)
+{
+    std::string value;
+    if (which == "smagorinsky")
+    {
+        double Ck = 0.094, Ce = 1.048;
+        if (readOption(args, "--Ck", value)) Ck = std::stod(value);
+        if (readOption(args, "--Ce", value)) Ce = std::stod(value);
+        mlcfd::referenceModels::writeSmagorinsky(file, Ck, Ce);
+    }
+    else if (which == "jacobi")
+    {
+        mlcfd::referenceModels::writeJacobi(file);
+    }
+    else
+    {
+        return fail("unknown reference model '" + which + "' (smagorinsky, jacobi)");
+    }
+    std::cout << "wrote " << file << '\n';
+    return 0;
+}
+
+} // namespace
+
+
+int main(int argc, char* argv[])
+{
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    try
+    {
+        if (args.size() >= 2 && args[0] == "inspect") return inspect(args[1]);
+        if (args.size() >= 2 && args[0] == "check") return check(args[1], args);
+        if (args.size() >= 3 && args[0] == "create") return create(args[1], args[2], args);
+        if (!args.empty() && (args[0] == "-h" || args[0] == "--help"))
+        {
+            std::cout << usage;
+            return 0;
+        }
+        return fail(args.empty() ? "no command given" : "cannot understand the arguments");
+    }
+    catch (const std::exception& e)
+    {
+        std::cerr << "mlcfd-model: " << e.what() << '\n';
+        return 1;
+    }
+}

@@ -1,0 +1,37 @@
+// mlcfd: write TorchScript models with mlcfd metadata from C++.
+#ifndef MLCFD_MODEL_WRITER_H
+#define MLCFD_MODEL_WRITER_H
+
+#include "mlcfd/ModelMetadata.h"
+
+#include <string>
+
+namespace mlcfd
+{
+
+/// Compile @p torchScriptSource (TorchScript defining at least
+/// `def forward(self, x: Tensor) -> Tensor`) into a module and save it with
+/// @p metadata (validated first) as @p path. The forward maps a
+/// (rows, inputCount) tensor to a (rows, outputCount) tensor.
+void writeModel
+(
+    const std::string& path,
+    const std::string& torchScriptSource,
+    const ModelMetadata& metadata
+);
+
+/// Reference models, written by C++ (the Python authoring script
+/// common/python/mlcfd_model.py writes the same ones).
+namespace referenceModels
+{
+    /// OpenFOAM's Smagorinsky model as an eddy-viscosity closure (see
+    /// EddyViscosityClosure for the inputs and the output).
+    void writeSmagorinsky(const std::string& path, double Ck = 0.094, double Ce = 1.048);
+
+    /// Jacobi's diagonal scaling z = r/diag as a preconditioner model.
+    void writeJacobi(const std::string& path);
+}
+
+} // namespace mlcfd
+
+#endif

@@ -1,0 +1,15 @@
+/*---------------------------------------------------------------------------*\
+  mlcfd: learned numerics for OpenFOAM and deal.II
+-------------------------------------------------------------------------------
+Description
+    Registers mlcfd's LES models with OpenFOAM's incompressible turbulence
+    models (pimpleFoam, pisoFoam, ...), selectable by LESModel.
+
+\*---------------------------------------------------------------------------*/
+
+#include "turbulentTransportModels.H"
+#include "neuralEddyViscosity.H"
+
+makeLESModel(neuralEddyViscosity);
+
+// ************************************************************************* //
