@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""Write TorchScript models that mlcfd's C++ core loads (mlcfd::Model).
+
+Run with Debian's interpreter, /usr/bin/python3, which has torch 1.13 (the
+same version as the C++ LibTorch).
+
+As a library:
+
+    import mlcfd_model
+    mlcfd_model.save(module, "closure.pt", kind="eddyViscosity",
+                     inputs=mlcfd_model.EDDY_VISCOSITY_INPUTS,
+                     outputs=["nutStar"], input_mean=[...], input_std=[...])
+
+From the shell (reference models):
+
+    mlcfd_model.py smagorinsky constant/models/smagorinsky.pt [--Ck 0.094] [--Ce 1.048]
+    mlcfd_model.py jacobi jacobi.pt
+
+The metadata (format version 1) goes into the archive as the extra file
+mlcfd.json; see common/include/mlcfd/ModelMetadata.h for its entries.
+"""
+import argparse
+import json
+import math
+import sys
+
+import torch
+
+FORMAT_VERSION = 1
+ARCHIVE_ENTRY = "mlcfd.json"
+
+# Inputs of an eddy-viscosity closure, in order (mlcfd::EddyViscosityClosure):
+# invariants of the velocity gradient A made dimensionless with s = |A|.
+EDDY_VISCOSITY_INPUTS = ["trS", "trS2", "trW2", "trS3", "trW2S", "trW2S2"]
+
+
+def metadata(kind, inputs, outputs, description="", input_mean=None, input_std=None,
+             output_mean=None, output_std=None, units=None, constants=None,
+             dtype="float64"):
+    """The mlcfd.json dictionary, validated as the C++ core validates it."""
+    def numbers(name, values, count):
+        if values is None:
+            return None
+        values = [float(v) for v in values]
+        if len(values) != count:
+            raise ValueError(f"'{name}' has {len(values)} values for {count} names")
+        if not all(math.isfinite(v) for v in values):
+            raise ValueError(f"'{name}' holds a non-finite value")
+        if name.endswith("_std") and not all(v > 0 for v in values):
+            raise ValueError(f"'{name}' must hold values > 0")
+        return values
+
+    if not kind:
+        raise ValueError("'kind' must be a non-empty string")
+    for name, names in (("inputs", inputs), ("outputs", outputs)):
+        if not names or not all(isinstance(n, str) and n for n in names):
+            raise ValueError(f"'{name}' must be a non-empty list of names")
+        if len(set(names)) != len(names):
+            raise ValueError(f"'{name}' names an entry twice")
+    if dtype not in ("float64", "float32"):
+        raise ValueError("'dtype' must be 'float64' or 'float32'")
+
+    meta = {"format_version": FORMAT_VERSION, "kind": kind, "description": description,
+            "inputs": list(inputs), "outputs": list(outputs), "dtype": dtype}
+    for name, values, count in (("input_mean", input_mean, len(inputs)),
+                                ("input_std", input_std, len(inputs)),
+                                ("output_mean", output_mean, len(outputs)),
+                                ("output_std", output_std, len(outputs))):
+        values = numbers(name, values, count)
+        if values is not None:
+            meta[name] = values
+    if units:
+        meta["units"] = dict(units)
+    if constants:
+        meta["constants"] = {k: float(v) for k, v in constants.items()}
+    return meta
+
+
+def save(module, path, **meta_entries):
+    """Script @p module (unless it already is TorchScript) and save it with
+    metadata built from @p meta_entries (see metadata())."""
+    meta = metadata(**meta_entries)
+    params = list(module.parameters())
+    if params:
+        expected = torch.float32 if meta["dtype"] == "float32" else torch.float64
+        if any(p.dtype != expected for p in params):
+            raise ValueError(f"dtype is {meta['dtype']} but the parameters are {params[0].dtype}")
+    scripted = module if isinstance(module, torch.jit.ScriptModule) else torch.jit.script(module)
+    scripted.eval()
+    torch.jit.save(scripted, path, _extra_files={ARCHIVE_ENTRY: json.dumps(meta, indent=2)})
+
+
+class Smagorinsky(torch.nn.Module):
+    """OpenFOAM's Smagorinsky model in EddyViscosityClosure's units:
+    sqrt(k) = delta s g with a = Ce, b = 2/3 trS, c = 2 Ck (trS2 - trS^2/3),
+    g = (-b + sqrt(b^2 + 4ac))/(2a), and nutStar = Ck g."""
+
+    def __init__(self, Ck=0.094, Ce=1.048):
+        super().__init__()
+        self.Ck = Ck
+        self.Ce = Ce
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        trS = x[:, 0:1]
+        devDD = torch.clamp(x[:, 1:2] - trS * trS / 3.0, min=0.0)
+        b = (2.0 / 3.0) * trS
+        c = 2.0 * self.Ck * devDD
+        g = (-b + torch.sqrt(b * b + 4.0 * self.Ce * c)) / (2.0 * self.Ce)
+        return self.Ck * g
+
+
+class Jacobi(torch.nn.Module):
+    """Jacobi's diagonal scaling z = r/diag."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, 0:1] / x[:, 1:2]
+
+
+def save_smagorinsky(path, Ck=0.094, Ce=1.048):
+    save(Smagorinsky(Ck, Ce), path, kind="eddyViscosity",
+         description="Smagorinsky eddy viscosity (OpenFOAM's formulation), written by Python",
+         inputs=EDDY_VISCOSITY_INPUTS, outputs=["nutStar"],
+         units={**{n: "1" for n in EDDY_VISCOSITY_INPUTS},
+                "nutStar": "1 (nu_t/(delta^2 |grad U|))"},
+         constants={"Ck": Ck, "Ce": Ce})
+
+
+def save_jacobi(path):
+    save(Jacobi(), path, kind="preconditioner",
+         description="Jacobi diagonal scaling z = r/diag, written by Python",
+         inputs=["r", "diag"], outputs=["z"])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Write mlcfd reference models.")
+    sub = parser.add_subparsers(dest="model", required=True)
+    smag = sub.add_parser("smagorinsky", help="OpenFOAM's Smagorinsky eddy viscosity")
+    smag.add_argument("file")
+    smag.add_argument("--Ck", type=float, default=0.094)
+    smag.add_argument("--Ce", type=float, default=1.048)
+    jac = sub.add_parser("jacobi", help="Jacobi preconditioner z = r/diag")
+    jac.add_argument("file")
+    args = parser.parse_args(argv)
+
+    if args.model == "smagorinsky":
+        save_smagorinsky(args.file, args.Ck, args.Ce)
+    else:
+        save_jacobi(args.file)
+    print(f"wrote {args.file}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
