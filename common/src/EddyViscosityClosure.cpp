@@ -76,8 +76,9 @@ void EddyViscosityClosure::computeFeatures
             continue;
         }
 
-        // Products needed by the invariants: S2 = S.S, W2 = W.W, W2S = W2.S.
-        double S2[3][3] = {}, W2[3][3] = {}, W2S[3][3] = {};
+        // S2 = S.S and W2 = W.W; every invariant is a trace of a product
+        // of these, tr(XY) = sum_ij X_ij Y_ji (no third product needed).
+        double S2[3][3] = {}, W2[3][3] = {};
         for (int i = 0; i < 3; ++i)
             for (int j = 0; j < 3; ++j)
                 for (int k = 0; k < 3; ++k)
@@ -85,10 +86,6 @@ void EddyViscosityClosure::computeFeatures
                     S2[i][j] += S[i][k]*S[k][j];
                     W2[i][j] += W[i][k]*W[k][j];
                 }
-        for (int i = 0; i < 3; ++i)
-            for (int j = 0; j < 3; ++j)
-                for (int k = 0; k < 3; ++k)
-                    W2S[i][j] += W2[i][k]*S[k][j];
 
         double trS = 0, trS2 = 0, trW2 = 0, trS3 = 0, trW2S = 0, trW2S2 = 0;
         for (int i = 0; i < 3; ++i)
@@ -96,11 +93,11 @@ void EddyViscosityClosure::computeFeatures
             trS += S[i][i];
             trS2 += S2[i][i];
             trW2 += W2[i][i];
-            trW2S += W2S[i][i];
-            for (int k = 0; k < 3; ++k)
+            for (int j = 0; j < 3; ++j)
             {
-                trS3 += S2[i][k]*S[k][i];
-                trW2S2 += W2S[i][k]*S[k][i];
+                trS3 += S2[i][j]*S[j][i];
+                trW2S += W2[i][j]*S[j][i];
+                trW2S2 += W2[i][j]*S2[j][i];
             }
         }
         const double s2 = s*s;
