@@ -1,0 +1,107 @@
+// mlcfd: online choice of a relaxation factor across a sequence of solves.
+#ifndef MLCFD_RELAXATION_POLICY_H
+#define MLCFD_RELAXATION_POLICY_H
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace mlcfd
+{
+
+/// Settings shared by the policies (after "Learning to Relax", Khodak et al.,
+/// ICLR 2024). A policy sees only the cost of each solve (iterations or
+/// seconds) and, for the contextual one, a scalar known before the solve.
+struct RelaxationSettings
+{
+    /// The arms: `arms` values of omega evenly spaced on [omegaMin, omegaMax].
+    double omegaMin = 1.0;
+    double omegaMax = 1.95;
+    int arms = 20;
+
+    /// Costs are scaled to losses in [0, 1] by this bound (e.g. the solver's
+    /// maximum iterations); 0: the largest cost seen so far.
+    double costScale = 0;
+
+    /// Seed of the policy's random numbers: equal seeds, equal decisions.
+    std::uint64_t seed = 1;
+
+    /// epsilonGreedy: probability of a uniformly random arm.
+    double epsilon = 0.1;
+
+    /// fixed: the omega used for every solve.
+    double omega = 1.0;
+
+    /// chebCB: context range mapped to [-1, 1], polynomial degree,
+    /// ridge regularisation and confidence width.
+    double contextMin = 0.0;
+    double contextMax = 1.0;
+    int degree = 3;
+    double ridge = 1.0;
+    double confidence = 0.5;
+};
+
+
+/// Picks the arm (omega) of the next solve and learns from its cost.
+///
+/// Use: `arm = choose(context); solve with omega(arm); observe(cost);`.
+/// State (statistics and random-number generator) can be written and read
+/// back, so a restarted simulation keeps what it learned.
+class RelaxationPolicy
+{
+public:
+    explicit RelaxationPolicy(const RelaxationSettings& settings);
+    virtual ~RelaxationPolicy() = default;
+
+    /// Policy names: fixed, epsilonGreedy, tsallisInf, chebCB.
+    static std::unique_ptr<RelaxationPolicy> New
+    (
+        const std::string& name,
+        const RelaxationSettings& settings
+    );
+    static const std::vector<std::string>& names();
+
+    virtual std::string name() const = 0;
+
+    /// Arm for the next solve; @p context is used by contextual policies.
+    std::size_t choose(double context = 0);
+
+    /// Cost of the solve made with the last chosen arm.
+    void observe(double cost);
+
+    double omega(std::size_t arm) const { return omegas_.at(arm); }
+    const std::vector<double>& omegas() const { return omegas_; }
+    std::size_t lastArm() const { return lastArm_; }
+    std::size_t rounds() const { return rounds_; }
+
+    /// Text state, read back by read() into a policy of the same name and
+    /// settings (checked).
+    void write(std::ostream& os) const;
+    void read(std::istream& is);
+    std::string state() const;
+    void setState(const std::string& text);
+
+protected:
+    virtual std::size_t chooseArm(double context) = 0;
+    virtual void learn(std::size_t arm, double loss, double cost, double context) = 0;
+    virtual void writeState(std::ostream& os) const = 0;
+    virtual void readState(std::istream& is) = 0;
+
+    /// Uniform number in [0, 1) from the policy's generator.
+    double uniform();
+
+    RelaxationSettings settings_;
+    std::vector<double> omegas_;
+    std::mt19937_64 rng_;
+    std::size_t rounds_ = 0;
+    std::size_t lastArm_ = 0;
+    double lastContext_ = 0;
+    double maxCost_ = 0;
+};
+
+} // namespace mlcfd
+
+#endif

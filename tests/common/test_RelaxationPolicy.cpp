@@ -1,0 +1,198 @@
+// Unit tests of the SOR-parameter bandits: regret as theory says, state
+// save/restore, determinism.
+#include "mlcfd/RelaxationPolicy.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <random>
+#include <sstream>
+
+using mlcfd::RelaxationPolicy;
+using mlcfd::RelaxationSettings;
+
+namespace
+{
+
+// A synthetic stochastic bandit: arm a has mean cost 50 + 40 (omega_a - 1.6)^2
+// plus uniform noise of +-5 (iteration counts of a solver, in shape).
+struct SyntheticSolver
+{
+    std::mt19937_64 rng{7};
+    double mean(double omega) const { return 50 + 400*(omega - 1.6)*(omega - 1.6); }
+    double cost(double omega)
+    {
+        return mean(omega) + 10*(std::uniform_real_distribution<double>(-0.5, 0.5)(rng));
+    }
+};
+
+// Pseudo-regret after T rounds against the best fixed arm.
+double regret(const std::string& policyName, int T, RelaxationSettings s = {})
+{
+    SyntheticSolver solver;
+    s.costScale = 200;
+    auto policy = RelaxationPolicy::New(policyName, s);
+    // Best fixed arm of the standard grid (the fixed policy has one arm).
+    double best = 1e300;
+    for (double w : RelaxationPolicy::New("tsallisInf", s)->omegas())
+        best = std::min(best, solver.mean(w));
+    double total = 0;
+    for (int t = 0; t < T; ++t)
+    {
+        const double omega = policy->omega(policy->choose());
+        total += solver.mean(omega) - best;
+        policy->observe(solver.cost(omega));
+    }
+    return total/s.costScale;  // in loss units, as the bound
+}
+
+} // namespace
+
+
+TEST(RelaxationPolicy, GridOfOmegas)
+{
+    RelaxationSettings s;
+    auto p = RelaxationPolicy::New("tsallisInf", s);
+    ASSERT_EQ(p->omegas().size(), 20u);
+    EXPECT_DOUBLE_EQ(p->omegas().front(), 1.0);
+    EXPECT_DOUBLE_EQ(p->omegas().back(), 1.95);
+}
+
+TEST(RelaxationPolicy, TsallisInfRegretWithinTheBoundAndSublinear)
+{
+    const int K = 20;
+    double previousAverage = 1e300;
+    for (int T : {250, 1000, 4000})
+    {
+        const double r = regret("tsallisInf", T);
+        SCOPED_TRACE("T = " + std::to_string(T) + ", regret " + std::to_string(r));
+        EXPECT_LE(r, 4*std::sqrt(static_cast<double>(K)*T) + 1);   // Zimmert & Seldin
+        EXPECT_LT(r/T, previousAverage);                            // average regret shrinks
+        previousAverage = r/T;
+    }
+    // And it learns: far below choosing uniformly at random.
+    const double uniformRegret = [] {
+        SyntheticSolver solver;
+        RelaxationSettings s;
+        auto p = RelaxationPolicy::New("tsallisInf", s);
+        double best = 1e300, mean = 0;
+        for (double w : p->omegas()) best = std::min(best, solver.mean(w));
+        for (double w : p->omegas()) mean += (solver.mean(w) - best)/p->omegas().size();
+        return mean*4000/200;
+    }();
+    EXPECT_LT(regret("tsallisInf", 4000), 0.5*uniformRegret);
+}
+
+TEST(RelaxationPolicy, EpsilonGreedyAndFixedBaselines)
+{
+    RelaxationSettings s;
+    s.omega = 1.0;
+    const double fixedAtOne = regret("fixed", 1000, s);
+    EXPECT_NEAR(fixedAtOne, 1000*400*0.36/200, 1e-9);  // linear regret, exactly
+    EXPECT_LT(regret("epsilonGreedy", 1000), 0.2*fixedAtOne);
+}
+
+TEST(RelaxationPolicy, ChebCBApproachesTheInstanceOptimalOmega)
+{
+    // The best omega moves with the context c in [0, 1].
+    const auto mean = [](double omega, double c) {
+        const double best = 1.2 + 0.6*c;
+        return 50 + 400*(omega - best)*(omega - best);
+    };
+    RelaxationSettings s;
+    s.costScale = 300;
+    auto contextual = RelaxationPolicy::New("chebCB", s);
+    auto tsallis = RelaxationPolicy::New("tsallisInf", s);
+    std::mt19937_64 rng(3);
+    std::uniform_real_distribution<double> context(0, 1);
+    double regretContextual = 0, regretTsallis = 0, lateContextual = 0;
+    const int T = 3000;
+    for (int t = 0; t < T; ++t)
+    {
+        const double c = context(rng);
+        double optimal = 1e300;
+        for (double w : contextual->omegas()) optimal = std::min(optimal, mean(w, c));
+        const double wc = contextual->omega(contextual->choose(c));
+        const double wt = tsallis->omega(tsallis->choose(c));
+        regretContextual += mean(wc, c) - optimal;
+        regretTsallis += mean(wt, c) - optimal;
+        if (t >= T - 500) lateContextual += (mean(wc, c) - optimal)/optimal;
+        contextual->observe(mean(wc, c));
+        tsallis->observe(mean(wt, c));
+    }
+    EXPECT_LT(regretContextual, 0.5*regretTsallis);
+    EXPECT_LT(lateContextual/500, 0.10) << "late rounds within 10% of instance-optimal";
+}
+
+TEST(RelaxationPolicy, SameSeedSameDecisionsOtherSeedOtherDecisions)
+{
+    for (const auto& name : RelaxationPolicy::names())
+    {
+        RelaxationSettings s;
+        auto a = RelaxationPolicy::New(name, s), b = RelaxationPolicy::New(name, s);
+        s.seed = 99;
+        auto c = RelaxationPolicy::New(name, s);
+        SyntheticSolver sa, sb, sc;
+        bool differs = false;
+        for (int t = 0; t < 300; ++t)
+        {
+            const double ctx = (t % 10)/10.0;
+            const std::size_t ia = a->choose(ctx), ib = b->choose(ctx), ic = c->choose(ctx);
+            ASSERT_EQ(ia, ib) << name << " round " << t;
+            differs = differs || ia != ic;
+            a->observe(sa.cost(a->omega(ia)));
+            b->observe(sb.cost(b->omega(ib)));
+            c->observe(sc.cost(c->omega(ic)));
+        }
+        if (name == "tsallisInf" || name == "epsilonGreedy")
+        {
+            EXPECT_TRUE(differs) << name << " ignores its seed";
+        }
+    }
+}
+
+TEST(RelaxationPolicy, SavedStateContinuesExactly)
+{
+    for (const auto& name : RelaxationPolicy::names())
+    {
+        RelaxationSettings s;
+        auto original = RelaxationPolicy::New(name, s);
+        SyntheticSolver solver;
+        for (int t = 0; t < 150; ++t)
+        {
+            original->choose(t/150.0);
+            original->observe(solver.cost(original->omega(original->lastArm())));
+        }
+        const std::string saved = original->state();
+        auto restored = RelaxationPolicy::New(name, s);
+        restored->setState(saved);
+        EXPECT_EQ(restored->rounds(), 150u);
+        EXPECT_EQ(restored->state(), saved) << name;
+        for (int t = 0; t < 150; ++t)
+        {
+            const double ctx = t/150.0;
+            const std::size_t a = original->choose(ctx), b = restored->choose(ctx);
+            ASSERT_EQ(a, b) << name << " diverged at round " << t << " after restore";
+            const double cost = solver.cost(original->omega(a));
+            original->observe(cost);
+            restored->observe(cost);
+        }
+    }
+}
+
+TEST(RelaxationPolicy, RejectsBadSettingsAndState)
+{
+    RelaxationSettings s;
+    s.omegaMax = 2.1;
+    EXPECT_THROW(RelaxationPolicy::New("tsallisInf", s), std::invalid_argument);
+    EXPECT_THROW(RelaxationPolicy::New("ucb", RelaxationSettings{}), std::invalid_argument);
+    auto p = RelaxationPolicy::New("tsallisInf", RelaxationSettings{});
+    EXPECT_THROW(p->observe(std::nan("")), std::invalid_argument);
+    auto other = RelaxationPolicy::New("epsilonGreedy", RelaxationSettings{});
+    EXPECT_THROW(other->setState(p->state()), std::runtime_error);
+    RelaxationSettings fewer;
+    fewer.arms = 10;
+    auto small = RelaxationPolicy::New("tsallisInf", fewer);
+    EXPECT_THROW(small->setState(p->state()), std::runtime_error);
+}
