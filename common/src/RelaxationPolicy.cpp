@@ -123,7 +123,7 @@ private:
 
 
 /// Tsallis-INF with alpha = 1/2 (Zimmert & Seldin, JMLR 2021), as used in
-/// "Learning to Relax": p_i = 4 (eta_t (Lhat_i - x))^-2 with eta_t = 2/sqrt(t)
+/// "Learning to Relax": p_i = 4 (eta_t (Lhat_i - x))^-2 with eta_t = eta_0/sqrt(t)
 /// and x normalising p, importance-weighted loss estimates Lhat. Regret
 /// against the best fixed arm: at most 4 sqrt(K T) + 1.
 class TsallisInfPolicy : public RelaxationPolicy
@@ -170,7 +170,7 @@ private:
     // increasing: the iterates decrease monotonically to the root).
     void updateProbabilities()
     {
-        const double eta = 2.0/std::sqrt(static_cast<double>(rounds_ + 1));
+        const double eta = settings_.learningRate/std::sqrt(static_cast<double>(rounds_ + 1));
         const double minLoss = *std::min_element(lossEstimate_.begin(), lossEstimate_.end());
         double x = minLoss - 2.0/eta;
         for (int iter = 0; iter < 100; ++iter)
@@ -201,7 +201,7 @@ private:
 };
 
 
-/// Contextual: per-arm ridge regression of the loss on Chebyshev
+/// Contextual: per-arm ridge regression of log(cost) on Chebyshev
 /// polynomials of the context, with a lower confidence bound for
 /// exploration (after the paper's ChebCB).
 class ChebCBPolicy : public RelaxationPolicy
@@ -250,12 +250,17 @@ protected:
         }
         return best;
     }
-    void learn(std::size_t arm, double loss, double, double context) override
+    // The target is log(cost): iteration counts vary by orders of magnitude
+    // between contexts and change multiplicatively with omega, so in log
+    // units one polynomial fits all contexts and the confidence width is a
+    // relative one (0.1: about 10%).
+    void learn(std::size_t arm, double, double cost, double context) override
     {
+        const double target = std::log(std::max(cost, 1.0));
         const std::vector<double> phi = features(context);
         for (std::size_t i = 0; i < nFeatures_; ++i)
         {
-            moment_[arm*nFeatures_ + i] += phi[i]*loss;
+            moment_[arm*nFeatures_ + i] += phi[i]*target;
             for (std::size_t j = 0; j < nFeatures_; ++j)
                 gram_[(arm*nFeatures_ + i)*nFeatures_ + j] += phi[i]*phi[j];
         }

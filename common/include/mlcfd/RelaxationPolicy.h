@@ -29,19 +29,24 @@ struct RelaxationSettings
     /// Seed of the policy's random numbers: equal seeds, equal decisions.
     std::uint64_t seed = 1;
 
+    /// tsallisInf: step size eta_t = learningRate/sqrt(t) (2 in Zimmert &
+    /// Seldin's analysis).
+    double learningRate = 2.0;
+
     /// epsilonGreedy: probability of a uniformly random arm.
     double epsilon = 0.1;
 
     /// fixed: the omega used for every solve.
     double omega = 1.0;
 
-    /// chebCB: context range mapped to [-1, 1], polynomial degree,
-    /// ridge regularisation and confidence width.
+    /// chebCB: context range mapped to [-1, 1], polynomial degree, ridge
+    /// regularisation and confidence width (in log(cost) units: 0.1 is
+    /// about 10%).
     double contextMin = 0.0;
     double contextMax = 1.0;
     int degree = 3;
-    double ridge = 1.0;
-    double confidence = 0.5;
+    double ridge = 0.01;
+    double confidence = 0.1;
 };
 
 

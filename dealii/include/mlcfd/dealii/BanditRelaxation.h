@@ -7,6 +7,7 @@
 
 #include <deal.II/base/exceptions.h>
 #include <deal.II/base/mpi.h>
+#include <deal.II/lac/petsc_precondition.h>
 #include <deal.II/lac/solver_control.h>
 
 #include <fstream>
@@ -38,6 +39,31 @@ namespace internal
             data.relaxation = omega;
         else
             data.omega = omega;
+    }
+
+    /// PETSc's PCSOR sweeps across processes are not supported for parallel
+    /// matrices ("Parallel SOR not supported"): use its processor-local
+    /// sweeps (block Jacobi between processes), as deal.II's own and
+    /// Trilinos' SSOR do.
+    template <typename PreconditionerType>
+    void use_local_sweeps(PreconditionerType&, const MPI_Comm) {}
+
+    inline void use_local_sweeps(::dealii::PETScWrappers::PreconditionSSOR& p, const MPI_Comm comm)
+    {
+        if (::dealii::Utilities::MPI::n_mpi_processes(comm) > 1)
+        {
+            const PetscErrorCode ierr = PCSORSetSymmetric(p.get_pc(), SOR_LOCAL_SYMMETRIC_SWEEP);
+            AssertThrow(ierr == 0, ::dealii::ExcPETScError(ierr));
+        }
+    }
+
+    inline void use_local_sweeps(::dealii::PETScWrappers::PreconditionSOR& p, const MPI_Comm comm)
+    {
+        if (::dealii::Utilities::MPI::n_mpi_processes(comm) > 1)
+        {
+            const PetscErrorCode ierr = PCSORSetSymmetric(p.get_pc(), SOR_LOCAL_FORWARD_SWEEP);
+            AssertThrow(ierr == 0, ::dealii::ExcPETScError(ierr));
+        }
     }
 } // namespace internal
 
@@ -103,6 +129,7 @@ public:
         typename PreconditionerType::AdditionalData data;
         internal::set_omega(data, current_omega);
         preconditioner.initialize(matrix, data);
+        internal::use_local_sweeps(preconditioner, communicator);
         return preconditioner;
     }
 
