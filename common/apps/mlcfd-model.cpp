@@ -20,6 +20,7 @@ R"(Usage:
                                           [0.5, 1.5]) and report the time per
                                           10^6 rows
   mlcfd-model create smagorinsky FILE [--Ck 0.094] [--Ce 1.048]
+  mlcfd-model create tensorBasisSmagorinsky FILE [--g2 0] [--Ck 0.094] [--Ce 1.048]
   mlcfd-model create jacobi FILE          write a reference model
 )";
 
@@ -107,13 +108,21 @@ int create(const std::string& which, const std::string& file, const std::vector<
         if (readOption(args, "--Ce", value)) Ce = std::stod(value);
         mlcfd::referenceModels::writeSmagorinsky(file, Ck, Ce);
     }
+    else if (which == "tensorBasisSmagorinsky")
+    {
+        double Ck = 0.094, Ce = 1.048, g2 = 0;
+        if (readOption(args, "--Ck", value)) Ck = std::stod(value);
+        if (readOption(args, "--Ce", value)) Ce = std::stod(value);
+        if (readOption(args, "--g2", value)) g2 = std::stod(value);
+        mlcfd::referenceModels::writeTensorBasisSmagorinsky(file, g2, Ck, Ce);
+    }
     else if (which == "jacobi")
     {
         mlcfd::referenceModels::writeJacobi(file);
     }
     else
     {
-        return fail("unknown reference model '" + which + "' (smagorinsky, jacobi)");
+        return fail("unknown reference model '" + which + "' (smagorinsky, tensorBasisSmagorinsky, jacobi)");
     }
     std::cout << "wrote " << file << '\n';
     return 0;

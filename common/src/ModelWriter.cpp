@@ -1,5 +1,6 @@
 #include "mlcfd/ModelWriter.h"
 #include "mlcfd/EddyViscosityClosure.h"
+#include "mlcfd/TensorBasisClosure.h"
 #include "mlcfd/ModelError.h"
 
 #include <torch/script.h>
@@ -43,12 +44,15 @@ void writeModel
 namespace referenceModels
 {
 
-void writeSmagorinsky(const std::string& path, double Ck, double Ce)
+namespace
 {
-    // OpenFOAM's Smagorinsky k-equation balance in EddyViscosityClosure's
-    // units: sqrt(k) = delta s g with a = Ce, b = 2/3 trS,
-    // c = 2 Ck (trS2 - trS^2/3), g = (-b + sqrt(b^2 + 4ac))/(2a),
-    // and nu_t = Ck delta sqrt(k) = Ck g delta^2 s.
+
+// TorchScript that sets nutStar to OpenFOAM's Smagorinsky model in
+// EddyViscosityClosure's units: sqrt(k) = delta s g with a = Ce,
+// b = 2/3 trS, c = 2 Ck (trS2 - trS^2/3), g = (-b + sqrt(b^2 + 4ac))/(2a),
+// and nu_t = Ck delta sqrt(k) = Ck g delta^2 s.
+std::string smagorinskyNutStar(double Ck, double Ce)
+{
     std::ostringstream src;
     src.precision(17);
     src << "def forward(self, x: Tensor) -> Tensor:\n"
@@ -59,8 +63,15 @@ void writeSmagorinsky(const std::string& path, double Ck, double Ce)
         << "    b = (2.0/3.0)*trS\n"
         << "    c = 2.0*Ck*devDD\n"
         << "    g = (-b + torch.sqrt(b*b + 4.0*Ce*c))/(2.0*Ce)\n"
-        << "    return Ck*g\n";
+        << "    nutStar = Ck*g\n";
+    return src.str();
+}
 
+} // namespace
+
+
+void writeSmagorinsky(const std::string& path, double Ck, double Ce)
+{
     ModelMetadata m;
     m.kind = EddyViscosityClosure::kind;
     m.description = "Smagorinsky eddy viscosity (OpenFOAM's formulation), written by C++";
@@ -69,7 +80,24 @@ void writeSmagorinsky(const std::string& path, double Ck, double Ce)
     for (const auto& name : m.inputs) m.units[name] = "1";
     m.units["nutStar"] = "1 (nu_t/(delta^2 |grad U|))";
     m.constants = {{"Ck", Ck}, {"Ce", Ce}};
-    writeModel(path, src.str(), m);
+    writeModel(path, smagorinskyNutStar(Ck, Ce) + "    return nutStar\n", m);
+}
+
+
+void writeTensorBasisSmagorinsky(const std::string& path, double g2, double Ck, double Ce)
+{
+    std::ostringstream ret;
+    ret.precision(17);
+    ret << "    return torch.cat([-2.0*nutStar, " << g2 << "*torch.ones_like(nutStar)], 1)\n";
+
+    ModelMetadata m;
+    m.kind = TensorBasisClosure::kind;
+    m.description = "Smagorinsky as a tensor-basis closure (g1 = -2 nutStar) plus a"
+        " constant g2, written by C++";
+    m.inputs = EddyViscosityClosure::featureNames();
+    m.outputs = TensorBasisClosure::outputNames(2);
+    m.constants = {{"Ck", Ck}, {"Ce", Ce}, {"g2", g2}};
+    writeModel(path, smagorinskyNutStar(Ck, Ce) + ret.str(), m);
 }
 
 

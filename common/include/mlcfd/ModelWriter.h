@@ -28,6 +28,17 @@ namespace referenceModels
     /// EddyViscosityClosure for the inputs and the output).
     void writeSmagorinsky(const std::string& path, double Ck = 0.094, double Ce = 1.048);
 
+    /// Smagorinsky as a tensor-basis closure (TensorBasisClosure):
+    /// g1 = -2 nutStar of writeSmagorinsky, plus a constant coefficient
+    /// @p g2 of the second basis tensor S*W* - W*S* (0: Smagorinsky exactly).
+    void writeTensorBasisSmagorinsky
+    (
+        const std::string& path,
+        double g2 = 0,
+        double Ck = 0.094,
+        double Ce = 1.048
+    );
+
     /// Jacobi's diagonal scaling z = r/diag as a preconditioner model.
     void writeJacobi(const std::string& path);
 }
