@@ -9,7 +9,9 @@ Description
 
 #include "turbulentTransportModels.H"
 #include "neuralEddyViscosity.H"
+#include "neuralSGSStress.H"
 
 makeLESModel(neuralEddyViscosity);
+makeLESModel(neuralSGSStress);
 
 // ************************************************************************* //

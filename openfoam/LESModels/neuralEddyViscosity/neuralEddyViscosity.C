@@ -4,6 +4,7 @@
 
 #include "neuralEddyViscosity.H"
 #include "fvOptions.H"
+#include "modelSettings.H"
 
 #include "mlcfd/EddyViscosityClosure.h"
 
@@ -20,19 +21,9 @@ template<class BasicTurbulenceModel>
 void neuralEddyViscosity<BasicTurbulenceModel>::loadModel()
 {
     const dictionary& dict = this->coeffDict_;
-
-    fileName file(dict.get<fileName>("model"));
-    file.expand();
-    // Relative to the case root, also in decomposed runs.
-    fileName path = file;
-    if (!file.isAbsolute())
-    {
-        path = this->runTime_.rootPath()/this->runTime_.globalCaseName()/file;
-    }
-
-    mlcfd::ModelOptions options;
-    options.device = dict.getOrDefault<word>("device", "cpu");
-    options.threads = dict.getOrDefault<label>("threads", 0);
+    const fileName file(mlcfdModelSettings::modelEntry(dict));
+    const fileName path(mlcfdModelSettings::modelPath(dict, this->runTime_));
+    const mlcfd::ModelOptions options(mlcfdModelSettings::options(dict));
 
     try
     {
