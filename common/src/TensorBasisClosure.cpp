@@ -90,39 +90,55 @@ TensorBasisClosure::TensorBasisClosure
 }
 
 
-void TensorBasisClosure::basis(const double S[9], const double W[9], double T[maxBasis][9])
+void TensorBasisClosure::basis
+(
+    const double S[9],
+    const double W[9],
+    double T[maxBasis][9],
+    std::size_t count
+)
 {
+    // Only the products the first 'count' tensors need (the closure's hot
+    // loop runs this for every cell).
     Matrix SW, WS, S2, W2, WS2, S2W, W2S, SW2, WSW2, W2SW, SWS2, S2WS, W2S2, S2W2, WS2W2, W2S2W;
+    std::copy(S, S + 9, T[0]);
+    if (count < 2) return;
     multiply(S, W, SW);
     multiply(W, S, WS);
-    multiply(S, S, S2);
-    multiply(W, W, W2);
-    multiply(W, S2, WS2);
-    multiply(S2, W, S2W);
-    multiply(W2, S, W2S);
-    multiply(S, W2, SW2);
-    multiply(WS, W2, WSW2);
-    multiply(W2, SW, W2SW);
-    multiply(SW, S2, SWS2);
-    multiply(S2, WS, S2WS);
-    multiply(W2, S2, W2S2);
-    multiply(S2, W2, S2W2);
-    multiply(WS2, W2, WS2W2);
-    multiply(W2S2, W, W2S2W);
-
-    std::copy(S, S + 9, T[0]);
     combine(SW, WS, -1, T[1]);
+    if (count < 3) return;
+    multiply(S, S, S2);
     std::copy(S2, S2 + 9, T[2]);
     removeTrace(T[2]);
+    if (count < 4) return;
+    multiply(W, W, W2);
     std::copy(W2, W2 + 9, T[3]);
     removeTrace(T[3]);
+    if (count < 5) return;
+    multiply(W, S2, WS2);
+    multiply(S2, W, S2W);
     combine(WS2, S2W, -1, T[4]);
+    if (count < 6) return;
+    multiply(W2, S, W2S);
+    multiply(S, W2, SW2);
     combine(W2S, SW2, +1, T[5]);
     removeTrace(T[5]);
+    if (count < 7) return;
+    multiply(WS, W2, WSW2);
+    multiply(W2, SW, W2SW);
     combine(WSW2, W2SW, -1, T[6]);
+    if (count < 8) return;
+    multiply(SW, S2, SWS2);
+    multiply(S2, WS, S2WS);
     combine(SWS2, S2WS, -1, T[7]);
+    if (count < 9) return;
+    multiply(W2, S2, W2S2);
+    multiply(S2, W2, S2W2);
     combine(W2S2, S2W2, +1, T[8]);
     removeTrace(T[8]);
+    if (count < 10) return;
+    multiply(WS2, W2, WS2W2);
+    multiply(W2S2, W, W2S2W);
     combine(WS2W2, W2S2W, -1, T[9]);
 }
 
@@ -190,7 +206,7 @@ void TensorBasisClosure::computeStress
                 W[3*i + j] = 0.5*(A[3*i + j] - A[3*j + i])/s;
             }
         double T[maxBasis][9];
-        basis(S, W, T);
+        basis(S, W, T, count);
 
         const double* g = coefficients_.data() + count*cell;
         const double scale = delta[cell]*delta[cell]*s*s;

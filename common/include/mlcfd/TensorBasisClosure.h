@@ -70,8 +70,15 @@ public:
         double* tau
     );
 
-    /// Pope's ten basis tensors (row-major 3x3 each) of S and W.
-    static void basis(const double S[9], const double W[9], double T[maxBasis][9]);
+    /// The first @p count of Pope's ten basis tensors (row-major 3x3 each)
+    /// of S and W.
+    static void basis
+    (
+        const double S[9],
+        const double W[9],
+        double T[maxBasis][9],
+        std::size_t count = maxBasis
+    );
 
 private:
     void evaluate(const double* gradU, std::size_t n);
