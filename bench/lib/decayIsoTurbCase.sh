@@ -1,0 +1,57 @@
+# mlcfd benchmarks: shared set-up of the decayIsoTurb case (source this file
+# after etc/bashrc).
+#
+#   decayIsoTurbCase DIR N             mesh N^3, initial field, reference
+#                                      models, no function objects
+#   selectLESModel DIR MODEL           Smagorinsky | WALE | dynamicKEqn |
+#                                      neuralEddyViscosity | neuralSGSStress |
+#                                      none (no SGS model)
+
+decayIsoTurbCase()
+{
+    local dir=$1 n=$2
+    cp -r "$MLCFD_DIR/tutorials/openfoam/decayIsoTurb" "$dir"
+    (
+        cd "$dir" || exit 1
+        ./Allclean > /dev/null
+        sed -i "s/^N       32;/N       $n;/" system/blockMeshDict
+        sed -i "s/^N           (32 32 32);/N           ($n $n $n);/" constant/createBoxTurbDict
+        cp -r 0.orig 0
+        mkdir -p constant/models
+        mlcfd-model create smagorinsky constant/models/smagorinsky.pt > /dev/null
+        mlcfd-model create tensorBasisSmagorinsky constant/models/tensorBasisSmagorinsky.pt > /dev/null
+        blockMesh > log.blockMesh 2>&1 || { echo "blockMesh failed in $dir" >&2; exit 1; }
+        createBoxTurb > log.createBoxTurb 2>&1 || { echo "createBoxTurb failed in $dir" >&2; exit 1; }
+        foamDictionary -entry functions -remove system/controlDict > /dev/null
+    )
+}
+
+selectLESModel()
+{
+    local dir=$1 model=$2
+    local turbulence="$dir/constant/turbulenceProperties"
+    if [ "$model" = none ]
+    then
+        foamDictionary -entry simulationType -set laminar "$turbulence" > /dev/null
+        return
+    fi
+    foamDictionary -entry LES/LESModel -set "$model" "$turbulence" > /dev/null
+    if [ "$model" = dynamicKEqn ]
+    then
+        # dynamicKEqn solves for k: a field (createBoxTurb writes one, as
+        # OpenFOAM's own decayIsoTurb tutorial uses), a filter, a scheme and
+        # a solver.
+        [ -f "$dir/0/k" ] || sed "s/object      nut;/object      k;/; s/\[0 2 -1 0 0 0 0\]/[0 2 -2 0 0 0 0]/" \
+            "$dir/0/nut" > "$dir/0/k"
+        foamDictionary -entry LES/dynamicKEqnCoeffs -set "{ filter simple; }" "$turbulence" > /dev/null
+        foamDictionary -entry "divSchemes/div(phi,k)" -add "Gauss limitedLinear 1" \
+            "$dir/system/fvSchemes" > /dev/null
+        local field
+        for field in k kFinal
+        do
+            foamDictionary -entry solvers/$field -add \
+                "{ solver smoothSolver; smoother symGaussSeidel; tolerance 1e-05; relTol 0; }" \
+                "$dir/system/fvSolution" > /dev/null
+        done
+    fi
+}
