@@ -3,6 +3,7 @@
 #include "mlcfd/EddyViscosityClosure.h"
 #include "mlcfd/ModelWriter.h"
 
+#include "TensorTestUtils.h"
 #include "TestModels.h"
 
 #include <array>
@@ -11,7 +12,10 @@
 #include <vector>
 
 using mlcfd::EddyViscosityClosure;
-using Tensor = std::array<double, 9>;
+using mlcfd_test::Tensor;
+using mlcfd_test::multiply;
+using mlcfd_test::rotation;
+using mlcfd_test::transpose;
 
 namespace
 {
@@ -22,36 +26,6 @@ Tensor randomTensor(std::mt19937_64& rng, double scale = 1.0)
     Tensor t;
     for (double& x : t) x = normal(rng);
     return t;
-}
-
-Tensor multiply(const Tensor& a, const Tensor& b)
-{
-    Tensor c{};
-    for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j)
-            for (int k = 0; k < 3; ++k)
-                c[3*i + j] += a[3*i + k]*b[3*k + j];
-    return c;
-}
-
-Tensor transpose(const Tensor& a)
-{
-    Tensor t;
-    for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j)
-            t[3*i + j] = a[3*j + i];
-    return t;
-}
-
-// A proper rotation from Rodrigues' formula.
-Tensor rotation(double angle, double x, double y, double z)
-{
-    const double n = std::sqrt(x*x + y*y + z*z);
-    x /= n; y /= n; z /= n;
-    const double c = std::cos(angle), s = std::sin(angle), C = 1 - c;
-    return {c + x*x*C, x*y*C - z*s, x*z*C + y*s,
-            y*x*C + z*s, c + y*y*C, y*z*C - x*s,
-            z*x*C - y*s, z*y*C + x*s, c + z*z*C};
 }
 
 std::vector<double> features(const Tensor& gradU)

@@ -4,7 +4,6 @@
 
 #include "neuralEddyViscosity.H"
 #include "fvOptions.H"
-#include "modelSettings.H"
 
 #include "mlcfd/EddyViscosityClosure.h"
 
@@ -20,28 +19,11 @@ namespace LESModels
 template<class BasicTurbulenceModel>
 void neuralEddyViscosity<BasicTurbulenceModel>::loadModel()
 {
-    const dictionary& dict = this->coeffDict_;
-    const fileName file(mlcfdModelSettings::modelEntry(dict));
-    const fileName path(mlcfdModelSettings::modelPath(dict, this->runTime_));
-    const mlcfd::ModelOptions options(mlcfdModelSettings::options(dict));
-
-    try
-    {
-        closure_ = std::make_shared<mlcfd::EddyViscosityClosure>(path, options);
-    }
-    catch (const std::exception& e)
-    {
-        FatalIOErrorInFunction(dict)
-            << "Cannot use the model of entry 'model' (" << file << "):" << nl
-            << "    " << e.what() << nl
-            << "Write an eddy-viscosity model with 'mlcfd-model create' or"
-            << " common/python/mlcfd_model.py." << exit(FatalIOError);
-    }
-    modelFile_ = file;
-
-    Info<< "    neuralEddyViscosity: model " << file << " ("
-        << closure_->model().metadata().description.c_str() << ") on "
-        << closure_->model().device().c_str() << endl;
+    closure_ = this->template loadClosure<mlcfd::EddyViscosityClosure>
+    (
+        "Write an eddy-viscosity model with 'mlcfd-model create smagorinsky'"
+        " or common/python/mlcfd_model.py."
+    );
 }
 
 
@@ -66,10 +48,7 @@ void neuralEddyViscosity<BasicTurbulenceModel>::correctNut()
     }
     catch (const std::exception& e)
     {
-        FatalErrorInFunction
-            << "Evaluating the model " << modelFile_ << " at time "
-            << this->runTime_.timeName() << " failed:" << nl
-            << "    " << e.what() << exit(FatalError);
+        this->evaluationFailed(e);
     }
 
     this->nut_.correctBoundaryConditions();
@@ -94,7 +73,7 @@ neuralEddyViscosity<BasicTurbulenceModel>::neuralEddyViscosity
     const word& type
 )
 :
-    LESeddyViscosity<BasicTurbulenceModel>
+    neuralLESModel<BasicTurbulenceModel>
     (
         type,
         alpha,
@@ -104,16 +83,6 @@ neuralEddyViscosity<BasicTurbulenceModel>::neuralEddyViscosity
         phi,
         transport,
         propertiesName
-    ),
-
-    Ck_
-    (
-        dimensioned<scalar>::lookupOrAddToDict
-        (
-            "Ck",
-            this->coeffDict_,
-            0.094
-        )
     )
 {
     if (type == typeName)
@@ -121,73 +90,6 @@ neuralEddyViscosity<BasicTurbulenceModel>::neuralEddyViscosity
         this->printCoeffs(type);
     }
     loadModel();
-}
-
-
-// * * * * * * * * * * * * * * * Member Functions  * * * * * * * * * * * * * //
-
-template<class BasicTurbulenceModel>
-bool neuralEddyViscosity<BasicTurbulenceModel>::read()
-{
-    if (LESeddyViscosity<BasicTurbulenceModel>::read())
-    {
-        Ck_.readIfPresent(this->coeffDict());
-        if (this->coeffDict().template get<fileName>("model") != modelFile_)
-        {
-            loadModel();
-        }
-        return true;
-    }
-
-    return false;
-}
-
-
-template<class BasicTurbulenceModel>
-tmp<volScalarField> neuralEddyViscosity<BasicTurbulenceModel>::k() const
-{
-    return tmp<volScalarField>
-    (
-        new volScalarField
-        (
-            IOobject
-            (
-                IOobject::groupName("k", this->alphaRhoPhi_.group()),
-                this->runTime_.timeName(),
-                this->mesh_
-            ),
-            sqr(this->nut_/(Ck_*this->delta()))
-        )
-    );
-}
-
-
-template<class BasicTurbulenceModel>
-tmp<volScalarField> neuralEddyViscosity<BasicTurbulenceModel>::epsilon() const
-{
-    const volScalarField k(this->k());
-
-    return tmp<volScalarField>
-    (
-        new volScalarField
-        (
-            IOobject
-            (
-                IOobject::groupName("epsilon", this->alphaRhoPhi_.group()),
-                this->runTime_.timeName(),
-                this->mesh_
-            ),
-            this->Ce_*k*sqrt(k)/this->delta()
-        )
-    );
-}
-
-
-template<class BasicTurbulenceModel>
-void neuralEddyViscosity<BasicTurbulenceModel>::correct()
-{
-    LESeddyViscosity<BasicTurbulenceModel>::correct();
-    correctNut();
 }
 
 

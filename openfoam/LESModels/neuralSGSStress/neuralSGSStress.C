@@ -5,7 +5,6 @@
 #include "neuralSGSStress.H"
 #include "fvOptions.H"
 #include "fvc.H"
-#include "modelSettings.H"
 
 #include "mlcfd/TensorBasisClosure.h"
 
@@ -25,32 +24,11 @@ static const char* const divSchemeName = "div(tauSGSExtra)";
 template<class BasicTurbulenceModel>
 void neuralSGSStress<BasicTurbulenceModel>::loadModel()
 {
-    const dictionary& dict = this->coeffDict_;
-    const fileName file(mlcfdModelSettings::modelEntry(dict));
-    const fileName path(mlcfdModelSettings::modelPath(dict, this->runTime_));
-
-    try
-    {
-        closure_ = std::make_shared<mlcfd::TensorBasisClosure>
-        (
-            path, mlcfdModelSettings::options(dict)
-        );
-    }
-    catch (const std::exception& e)
-    {
-        FatalIOErrorInFunction(dict)
-            << "Cannot use the model of entry 'model' (" << file << "):" << nl
-            << "    " << e.what() << nl
-            << "Write a tensor-basis model with 'mlcfd-model create"
-            << " tensorBasisSmagorinsky' or common/python/mlcfd_model.py."
-            << exit(FatalIOError);
-    }
-    modelFile_ = file;
-
-    Info<< "    neuralSGSStress: model " << file << " ("
-        << closure_->model().metadata().description.c_str() << "), "
-        << label(closure_->basisCount()) << " basis tensors, on "
-        << closure_->model().device().c_str() << endl;
+    closure_ = this->template loadClosure<mlcfd::TensorBasisClosure>
+    (
+        "Write a tensor-basis model with 'mlcfd-model create"
+        " tensorBasisSmagorinsky' or common/python/mlcfd_model.py."
+    );
 }
 
 
@@ -76,10 +54,7 @@ void neuralSGSStress<BasicTurbulenceModel>::correctNut()
     }
     catch (const std::exception& e)
     {
-        FatalErrorInFunction
-            << "Evaluating the model " << modelFile_ << " at time "
-            << this->runTime_.timeName() << " failed:" << nl
-            << "    " << e.what() << exit(FatalError);
+        this->evaluationFailed(e);
     }
 
     this->nut_.correctBoundaryConditions();
@@ -105,7 +80,7 @@ neuralSGSStress<BasicTurbulenceModel>::neuralSGSStress
     const word& type
 )
 :
-    LESeddyViscosity<BasicTurbulenceModel>
+    neuralLESModel<BasicTurbulenceModel>
     (
         type,
         alpha,
@@ -115,16 +90,6 @@ neuralSGSStress<BasicTurbulenceModel>::neuralSGSStress
         phi,
         transport,
         propertiesName
-    ),
-
-    Ck_
-    (
-        dimensioned<scalar>::lookupOrAddToDict
-        (
-            "Ck",
-            this->coeffDict_,
-            0.094
-        )
     ),
 
     // Coupled patches (cyclic, processor) take their constraint types;
@@ -152,63 +117,6 @@ neuralSGSStress<BasicTurbulenceModel>::neuralSGSStress
 
 
 // * * * * * * * * * * * * * * * Member Functions  * * * * * * * * * * * * * //
-
-template<class BasicTurbulenceModel>
-bool neuralSGSStress<BasicTurbulenceModel>::read()
-{
-    if (LESeddyViscosity<BasicTurbulenceModel>::read())
-    {
-        Ck_.readIfPresent(this->coeffDict());
-        if (mlcfdModelSettings::modelEntry(this->coeffDict()) != modelFile_)
-        {
-            loadModel();
-        }
-        return true;
-    }
-
-    return false;
-}
-
-
-template<class BasicTurbulenceModel>
-tmp<volScalarField> neuralSGSStress<BasicTurbulenceModel>::k() const
-{
-    return tmp<volScalarField>
-    (
-        new volScalarField
-        (
-            IOobject
-            (
-                IOobject::groupName("k", this->alphaRhoPhi_.group()),
-                this->runTime_.timeName(),
-                this->mesh_
-            ),
-            sqr(this->nut_/(Ck_*this->delta()))
-        )
-    );
-}
-
-
-template<class BasicTurbulenceModel>
-tmp<volScalarField> neuralSGSStress<BasicTurbulenceModel>::epsilon() const
-{
-    const volScalarField k(this->k());
-
-    return tmp<volScalarField>
-    (
-        new volScalarField
-        (
-            IOobject
-            (
-                IOobject::groupName("epsilon", this->alphaRhoPhi_.group()),
-                this->runTime_.timeName(),
-                this->mesh_
-            ),
-            this->Ce_*k*sqrt(k)/this->delta()
-        )
-    );
-}
-
 
 template<class BasicTurbulenceModel>
 tmp<volSymmTensorField> neuralSGSStress<BasicTurbulenceModel>::R() const
@@ -248,14 +156,6 @@ tmp<fvVectorMatrix> neuralSGSStress<BasicTurbulenceModel>::divDevRhoReff
     return
         LESeddyViscosity<BasicTurbulenceModel>::divDevRhoReff(rho, U)
       + fvc::div((this->alpha_*rho)*dev(tauExtra_), divSchemeName);
-}
-
-
-template<class BasicTurbulenceModel>
-void neuralSGSStress<BasicTurbulenceModel>::correct()
-{
-    LESeddyViscosity<BasicTurbulenceModel>::correct();
-    correctNut();
 }
 
 

@@ -49,6 +49,13 @@ void Foam::relaxationBandit::createPolicy(const dictionary& dict)
     settings.epsilon = dict.getOrDefault<scalar>("epsilon", 0.1);
     settings.omega = dict.getOrDefault<scalar>("omega", 1.0);
     const word policyName(dict.getOrDefault<word>("policy", "tsallisInf"));
+    if (policyName == "chebCB")
+    {
+        FatalIOErrorInFunction(dict)
+            << "Entry 'policy chebCB' needs a context (a scalar known before"
+            << " each solve), which OpenFOAM's solves do not provide: use"
+            << " tsallisInf, epsilonGreedy or fixed" << exit(FatalIOError);
+    }
     log_ = dict.getOrDefault<bool>("log", true);
 
     try

@@ -1,0 +1,176 @@
+/*---------------------------------------------------------------------------*\
+  mlcfd: learned numerics for OpenFOAM and deal.II
+\*---------------------------------------------------------------------------*/
+
+#include "neuralLESModel.H"
+#include "modelSettings.H"
+
+// * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * //
+
+namespace Foam
+{
+namespace LESModels
+{
+
+// * * * * * * * * * * * * Protected Member Functions  * * * * * * * * * * * //
+
+template<class BasicTurbulenceModel>
+template<class Closure>
+std::shared_ptr<Closure> neuralLESModel<BasicTurbulenceModel>::loadClosure
+(
+    const char* howToWrite
+)
+{
+    const dictionary& dict = this->coeffDict_;
+    const fileName file(mlcfdModelSettings::modelEntry(dict));
+
+    std::shared_ptr<Closure> closure;
+    try
+    {
+        closure = std::make_shared<Closure>
+        (
+            mlcfdModelSettings::modelPath(dict, this->runTime_),
+            mlcfdModelSettings::options(dict)
+        );
+    }
+    catch (const std::exception& e)
+    {
+        FatalIOErrorInFunction(dict)
+            << "Cannot use the model of entry 'model' (" << file << "):" << nl
+            << "    " << e.what() << nl
+            << howToWrite << exit(FatalIOError);
+    }
+    modelFile_ = file;
+
+    Info<< "    " << this->type() << ": model " << file << " ("
+        << closure->model().metadata().description.c_str() << ") on "
+        << closure->model().device().c_str() << endl;
+    return closure;
+}
+
+
+template<class BasicTurbulenceModel>
+void neuralLESModel<BasicTurbulenceModel>::evaluationFailed
+(
+    const std::exception& e
+) const
+{
+    FatalErrorInFunction
+        << "Evaluating the model " << modelFile_ << " at time "
+        << this->runTime_.timeName() << " failed:" << nl
+        << "    " << e.what() << exit(FatalError);
+}
+
+
+// * * * * * * * * * * * * * * * * Constructors  * * * * * * * * * * * * * * //
+
+template<class BasicTurbulenceModel>
+neuralLESModel<BasicTurbulenceModel>::neuralLESModel
+(
+    const word& type,
+    const alphaField& alpha,
+    const rhoField& rho,
+    const volVectorField& U,
+    const surfaceScalarField& alphaRhoPhi,
+    const surfaceScalarField& phi,
+    const transportModel& transport,
+    const word& propertiesName
+)
+:
+    LESeddyViscosity<BasicTurbulenceModel>
+    (
+        type,
+        alpha,
+        rho,
+        U,
+        alphaRhoPhi,
+        phi,
+        transport,
+        propertiesName
+    ),
+
+    Ck_
+    (
+        dimensioned<scalar>::lookupOrAddToDict
+        (
+            "Ck",
+            this->coeffDict_,
+            0.094
+        )
+    )
+{}
+
+
+// * * * * * * * * * * * * * * * Member Functions  * * * * * * * * * * * * * //
+
+template<class BasicTurbulenceModel>
+bool neuralLESModel<BasicTurbulenceModel>::read()
+{
+    if (LESeddyViscosity<BasicTurbulenceModel>::read())
+    {
+        Ck_.readIfPresent(this->coeffDict());
+        if (mlcfdModelSettings::modelEntry(this->coeffDict()) != modelFile_)
+        {
+            loadModel();
+        }
+        return true;
+    }
+
+    return false;
+}
+
+
+template<class BasicTurbulenceModel>
+tmp<volScalarField> neuralLESModel<BasicTurbulenceModel>::k() const
+{
+    return tmp<volScalarField>
+    (
+        new volScalarField
+        (
+            IOobject
+            (
+                IOobject::groupName("k", this->alphaRhoPhi_.group()),
+                this->runTime_.timeName(),
+                this->mesh_
+            ),
+            sqr(this->nut_/(Ck_*this->delta()))
+        )
+    );
+}
+
+
+template<class BasicTurbulenceModel>
+tmp<volScalarField> neuralLESModel<BasicTurbulenceModel>::epsilon() const
+{
+    const volScalarField k(this->k());
+
+    return tmp<volScalarField>
+    (
+        new volScalarField
+        (
+            IOobject
+            (
+                IOobject::groupName("epsilon", this->alphaRhoPhi_.group()),
+                this->runTime_.timeName(),
+                this->mesh_
+            ),
+            this->Ce_*k*sqrt(k)/this->delta()
+        )
+    );
+}
+
+
+template<class BasicTurbulenceModel>
+void neuralLESModel<BasicTurbulenceModel>::correct()
+{
+    LESeddyViscosity<BasicTurbulenceModel>::correct();
+    this->correctNut();
+}
+
+
+// * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * //
+
+} // End namespace LESModels
+} // End namespace Foam
+
+// ************************************************************************* //
