@@ -1,10 +1,15 @@
 // mlcfd-model: inspect, check and create mlcfd models from the command line.
+#include "mlcfd/EddyViscosityClosure.h"
 #include "mlcfd/Model.h"
 #include "mlcfd/ModelWriter.h"
+#include "mlcfd/TensorBasisClosure.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -19,6 +24,13 @@ R"(Usage:
                                           run it on random input (uniform in
                                           [0.5, 1.5]) and report the time per
                                           10^6 rows
+  mlcfd-model closure FILE GRADIENTS.csv
+                                          evaluate an LES closure (kind
+                                          eddyViscosity or tensorBasis): each
+                                          input line holds grad U (9 values,
+                                          row-major, d u_j/d x_i) and delta;
+                                          prints nut and the SGS stress tau
+                                          (xx xy xz yy yz zz) per line
   mlcfd-model create smagorinsky FILE [--Ck 0.094] [--Ce 1.048]
   mlcfd-model create tensorBasisSmagorinsky FILE [--g2 0] [--Ck 0.094] [--Ce 1.048]
   mlcfd-model create jacobi FILE          write a reference model
@@ -98,6 +110,69 @@ int check(const std::string& file, const std::vector<std::string>& args)
     return 0;
 }
 
+int closure(const std::string& file, const std::string& csv)
+{
+    std::ifstream in(csv);
+    if (!in) return fail("cannot read '" + csv + "'");
+    std::vector<double> gradU, delta;
+    std::string line;
+    for (std::size_t lineNo = 1; std::getline(in, line); ++lineNo)
+    {
+        if (line.empty() || line[0] == '#') continue;
+        std::replace(line.begin(), line.end(), ',', ' ');
+        std::istringstream values(line);
+        double v[10];
+        int count = 0;
+        while (count < 10 && values >> v[count]) ++count;
+        if (count != 10)
+        {
+            return fail(csv + ":" + std::to_string(lineNo)
+                + ": expected 10 numbers (grad U row-major, delta)");
+        }
+        gradU.insert(gradU.end(), v, v + 9);
+        delta.push_back(v[9]);
+    }
+    const std::size_t n = delta.size();
+    // tau = tauExtra - 2 nu_t S (tauExtra = 0 for an eddy viscosity).
+    std::vector<double> nut(n), tau(6*n, 0.0);
+
+    mlcfd::ModelOptions options;
+    options.warmupRows = 0;
+    const std::string kind = mlcfd::Model(file, options).metadata().kind;
+    if (kind == mlcfd::EddyViscosityClosure::kind)
+    {
+        mlcfd::EddyViscosityClosure(file).computeNut(gradU.data(), delta.data(), n, nut.data());
+    }
+    else if (kind == mlcfd::TensorBasisClosure::kind)
+    {
+        mlcfd::TensorBasisClosure(file).computeStress
+        (
+            gradU.data(), delta.data(), n, nut.data(), tau.data()
+        );
+    }
+    else
+    {
+        return fail(file + ": kind '" + kind + "' is not an LES closure"
+            " (eddyViscosity or tensorBasis)");
+    }
+    for (std::size_t c = 0; c < n; ++c)
+    {
+        const double* A = gradU.data() + 9*c;
+        const double S[6] = {A[0], 0.5*(A[1] + A[3]), 0.5*(A[2] + A[6]),
+                             A[4], 0.5*(A[5] + A[7]), A[8]};
+        for (int k = 0; k < 6; ++k) tau[6*c + k] -= 2*nut[c]*S[k];
+    }
+    std::cout.precision(17);
+    std::cout << "# nut tau_xx tau_xy tau_xz tau_yy tau_yz tau_zz\n";
+    for (std::size_t c = 0; c < n; ++c)
+    {
+        std::cout << nut[c];
+        for (int k = 0; k < 6; ++k) std::cout << ' ' << tau[6*c + k];
+        std::cout << '\n';
+    }
+    return 0;
+}
+
 int create(const std::string& which, const std::string& file, const std::vector<std::string>& args)
 {
     std::string value;
@@ -138,6 +213,7 @@ int main(int argc, char* argv[])
     {
         if (args.size() >= 2 && args[0] == "inspect") return inspect(args[1]);
         if (args.size() >= 2 && args[0] == "check") return check(args[1], args);
+        if (args.size() >= 3 && args[0] == "closure") return closure(args[1], args[2]);
         if (args.size() >= 3 && args[0] == "create") return create(args[1], args[2], args);
         if (!args.empty() && (args[0] == "-h" || args[0] == "--help"))
         {

@@ -1,0 +1,209 @@
+#!/usr/bin/python3
+"""Tests of the LES training pipeline (training/les): the DNS solver, the
+filters, the end-to-end regeneration (--quick) and the agreement of the
+Python closures with the C++ core on the trained and the shipped models.
+
+    test_les_training.py MLCFD_MODEL_TOOL WORK_DIR [unittest options]
+"""
+import json
+import math
+import os
+import subprocess
+import sys
+import unittest
+
+import torch
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "training", "les"))
+import hitdns  # noqa: E402
+import sgsdata  # noqa: E402
+import train_closures  # noqa: E402
+
+TOOL = None
+WORK = None
+
+
+def grid(n):
+    x = torch.arange(n, dtype=torch.float64)*2*math.pi/n
+    return torch.meshgrid(x, x, x, indexing="ij")
+
+
+class DNS(unittest.TestCase):
+    def test_taylor_green_decays_exactly(self):
+        # sin x cos y, -cos x sin y is an exact solution: u(t) = u(0) exp(-2 nu t).
+        box = hitdns.SpectralBox(16)
+        X, Y, _ = grid(16)
+        u = torch.stack((torch.sin(X)*torch.cos(Y), -torch.cos(X)*torch.sin(Y), 0*X))
+        solver = hitdns.HITSolver(box, nu=0.05)
+        uh, _ = solver.run(box.to_spectral(u), 0.5, log=lambda *a, **k: None)
+        error = (box.to_physical(uh) - u*math.exp(-2*0.05*0.5)).abs().max()
+        self.assertLess(float(error), 1e-12)
+
+    def test_nonlinear_term_conserves_energy(self):
+        box = hitdns.SpectralBox(24)
+        uh = hitdns.random_field(box, 0.5, 3.0, seed=3)
+        e0 = box.energy(uh)
+        e1 = box.energy(hitdns.HITSolver(box, nu=0.0).step(uh, 1e-3))
+        self.assertLess(abs(e1 - e0)/e0, 1e-9)
+
+    def test_energy_balance_with_viscosity_and_forcing(self):
+        box = hitdns.SpectralBox(24)
+        uh = hitdns.random_field(box, 0.5, 3.0, seed=4)
+        nu, eps, dt = 0.02, 0.1, 1e-4
+        solver = hitdns.HITSolver(box, nu, force_rate=eps)
+        uh1 = solver.step(uh, dt)
+        rate = (box.energy(uh1) - box.energy(uh))/dt
+        expected = eps - nu*(box.enstrophy(uh) + box.enstrophy(uh1))
+        self.assertLess(abs(rate - expected), 1e-4*abs(expected))
+
+    def test_field_is_solenoidal_with_the_requested_energy(self):
+        box = hitdns.SpectralBox(16)
+        uh = hitdns.random_field(box, 0.7, 2.0, seed=5)
+        div = (box.kx*uh[0] + box.ky*uh[1] + box.kz*uh[2]).abs().max()
+        self.assertLess(float(div), 1e-12)
+        self.assertAlmostEqual(box.energy(uh), 0.7, places=12)
+
+
+class Filters(unittest.TestCase):
+    def test_box_filter_of_cellwise_constant_field_has_no_sgs_stress(self):
+        coarse = torch.randn(3, 4, 4, 4, dtype=torch.float64)
+        fine = coarse.repeat_interleave(4, 1).repeat_interleave(4, 2).repeat_interleave(4, 3)
+        ubar, tau = sgsdata.filtered_fields(fine, 4, "box")
+        self.assertLess(float((ubar - coarse).abs().max()), 1e-14)
+        self.assertLess(float(tau.abs().max()), 1e-14)
+
+    def test_box_filter_stress_is_realizable(self):
+        u = torch.randn(3, 16, 16, 16, dtype=torch.float64)
+        _, tau = sgsdata.filtered_fields(u, 4, "box")
+        T = torch.zeros(tau.shape[1:].numel(), 3, 3, dtype=torch.float64)
+        for c, (i, j) in enumerate(sgsdata.SYMM_INDEX):
+            T[:, i, j] = T[:, j, i] = tau[c].flatten()
+        self.assertGreater(float(torch.linalg.eigvalsh(T).min()), -1e-12)
+
+    def test_spectral_cutoff_of_well_resolved_field_has_no_sgs_stress(self):
+        box = hitdns.SpectralBox(32)
+        uh = hitdns.random_field(box, 0.5, 1.0, seed=6)
+        low = (box.kx.abs() < 4) & (box.ky.abs() < 4) & (box.kz.abs() < 4)
+        u = box.to_physical(uh*low)
+        _, tau = sgsdata.filtered_fields(u, 16, "spectral")
+        self.assertLess(float(tau.abs().max()), 1e-12)
+
+    def test_central_gradient_convention(self):
+        # u_y = sin x: d u_y / d x = A[0][1] = cos x sin(h)/h (central difference).
+        n = 16
+        X, _, _ = grid(n)
+        u = torch.stack((0*X, torch.sin(X), 0*X))
+        A = sgsdata.central_gradient(u).reshape(n, n, n, 9)
+        h = 2*math.pi/n
+        self.assertLess(float((A[..., 1] - torch.cos(X)*math.sin(h)/h).abs().max()), 1e-13)
+        self.assertLess(float(A[..., 3].abs().max()), 1e-13)
+
+
+def run_tool(*args):
+    return subprocess.run([TOOL] + list(args), check=True, capture_output=True, text=True).stdout
+
+
+def cpp_closure(model, grad, delta, tag):
+    path = os.path.join(WORK, f"gradients_{tag}.csv")
+    with open(path, "w") as out:
+        for g, d in zip(grad.tolist(), delta.tolist()):
+            out.write(",".join(repr(x) for x in g + [d]) + "\n")
+    values = [[float(x) for x in line.split()] for line in run_tool("closure", model, path).splitlines()
+              if line and not line.startswith("#")]
+    values = torch.tensor(values, dtype=torch.float64)
+    return values[:, 0], values[:, 1:]
+
+
+def python_closure(model, grad, delta):
+    """The closure as train_closures.py computes it, from the saved model."""
+    extra = {"mlcfd.json": ""}
+    module = torch.jit.load(model, _extra_files=extra)
+    meta = json.loads(extra["mlcfd.json"])
+    mean = torch.tensor(meta["input_mean"], dtype=torch.float64)
+    std = torch.tensor(meta["input_std"], dtype=torch.float64)
+    features, _ = sgsdata.invariants(grad)
+    with torch.no_grad():
+        return train_closures.model_stress(meta["kind"], module, features, grad, delta, mean, std)
+
+
+def random_rotation(seed):
+    q, r = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(seed),
+                                       dtype=torch.float64))
+    q = q*torch.sign(torch.diagonal(r))
+    return q if torch.det(q) > 0 else -q
+
+
+class Pipeline(unittest.TestCase):
+    """Allrun --quick once; then every check on its output."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.log = subprocess.run([os.path.join(REPO, "training", "les", "Allrun"), "--quick",
+                                  "--work", WORK], check=True, capture_output=True,
+                                 text=True).stdout
+        cls.dataset = torch.load(os.path.join(WORK, "dataset.pt"))
+        rows = cls.dataset["rows"]
+        held = (rows["split"] == 1) & (rows["filter"] == 0)
+        cls.grad = rows["gradU"][held][:300]
+        cls.delta = rows["delta"][held][:300]
+
+    def test_training_reduces_the_loss(self):
+        for kind in ("eddyViscosity", "tensorBasis"):
+            losses = [float(line.split("loss train")[1].split()[0])
+                      for line in self.log.splitlines() if f"{kind:14s} epoch" in line]
+            self.assertEqual(len(losses), 3)
+            self.assertLess(losses[-1], losses[0], kind)
+
+    def test_report_compares_with_smagorinsky_and_dynamic_smagorinsky(self):
+        with open(os.path.join(WORK, "report", "apriori.md")) as f:
+            report = f.read()
+        for name in ("| Smagorinsky |", "dynamic Smagorinsky (C =", "learned eddyViscosity",
+                     "learned tensorBasis", "| spectral |"):
+            self.assertIn(name, report)
+        for png in ("loss_curves.png", "scatter.png"):
+            self.assertGreater(os.path.getsize(os.path.join(WORK, "report", png)), 1000)
+
+    def check_python_equals_cpp(self, model):
+        nut, tau_cpp = cpp_closure(model, self.grad, self.delta, os.path.basename(model))
+        tau_py = python_closure(model, self.grad, self.delta)
+        self.assertTrue(bool((nut >= 0).all()))
+        dev_cpp = sgsdata.deviatoric(tau_cpp)
+        error = (dev_cpp - tau_py).abs().max()/tau_py.abs().max()
+        self.assertLess(float(error), 1e-10, model)
+
+    def test_trained_models_agree_with_the_cpp_core(self):
+        for kind in ("eddyViscosity", "tensorBasis"):
+            self.check_python_equals_cpp(os.path.join(WORK, "models", f"{kind}.pt"))
+
+    def test_shipped_models_agree_with_the_cpp_core_and_dissipate(self):
+        for kind in ("eddyViscosity", "tensorBasis"):
+            model = os.path.join(REPO, "models", "les", f"{kind}.pt")
+            self.assertIn("train_closures.py", run_tool("inspect", model))
+            self.check_python_equals_cpp(model)
+            tau = python_closure(model, self.grad, self.delta)
+            dissipation = -sgsdata.contract(tau, sgsdata.strain_rows(self.grad))
+            self.assertGreater(float(dissipation.mean()), 0.0, model)
+
+    def test_rotating_the_gradient_rotates_the_trained_stress(self):
+        model = os.path.join(WORK, "models", "tensorBasis.pt")
+        Q = random_rotation(7)
+        A = self.grad[:50].reshape(-1, 3, 3)
+        rotated = (Q @ A @ Q.T).reshape(-1, 9)
+        _, tau = cpp_closure(model, self.grad[:50], self.delta[:50], "plain")
+        _, tau_rot = cpp_closure(model, rotated, self.delta[:50], "rotated")
+
+        def full(t):
+            T = torch.zeros(t.shape[0], 3, 3, dtype=torch.float64)
+            for c, (i, j) in enumerate(sgsdata.SYMM_INDEX):
+                T[:, i, j] = T[:, j, i] = t[:, c]
+            return T
+        expected = Q @ full(tau) @ Q.T
+        error = (full(tau_rot) - expected).abs().max()/expected.abs().max()
+        self.assertLess(float(error), 1e-10)
+
+
+if __name__ == "__main__":
+    TOOL, WORK = sys.argv[1], sys.argv[2]
+    os.makedirs(WORK, exist_ok=True)
+    unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2)
