@@ -2,13 +2,14 @@
 """Energy spectra of a decayIsoTurb case against Comte-Bellot & Corrsin (1971).
 
     cbcSpectra.py CASE_DIR CBC_FILE [--label NAME] [--png FILE]
+    cbcSpectra.py --overlay PNG CBC_FILE LABEL=CASE_DIR [LABEL=CASE_DIR ...]
 
 Reads CASE_DIR/postProcessing/energySpectrum/<t>/energySpectrum.dat at
 t = 0.28 s and 0.66 s (tU0/M = 98 and 171) and the measured spectra of
 CBC_FILE (k in 1/cm, E in cm^3/s^2; the case is in m). Prints, per time,
 the error  mean |log10(E_LES(k)/E_CBC(k))|  over the measured wavenumbers the
 grid resolves (k <= pi N/L), with E_LES interpolated log-log at the measured
-k, and plots both (PNG). Validation only: nothing is fitted to CBC_FILE.
+k, and plots both (PNG). --overlay plots several cases (one panel per time). Validation only: nothing is fitted to CBC_FILE.
 """
 import argparse
 import os
@@ -50,7 +51,35 @@ def spectrum_error(k_les, e_les, k_cbc, e_cbc, kmax):
     return float(np.mean(np.abs(np.log10(e_interp / e_cbc[use])))), int(use.sum())
 
 
+def overlay(png, cbc, cases):
+    """All cases' spectra beside the measurements, one panel per time."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    k_cbc, e_cbc = read_cbc(cbc)
+    fig, axes = plt.subplots(1, len(TIMES), figsize=(11, 4.5), sharey=True)
+    for ax, (time, column) in zip(axes, TIMES.items()):
+        measured = e_cbc[:, column - 1] > 0
+        ax.loglog(k_cbc[measured], e_cbc[measured, column - 1], "ko", label="CBC 1971")
+        for entry in cases:
+            label, case = entry.split("=", 1)
+            k, e = read_spectrum(case, time)
+            error, _ = spectrum_error(k, e, k_cbc, e_cbc[:, column - 1], resolved_kmax(case))
+            ax.loglog(k, e, "-", label=f"{label} ({error:.3f})")
+        ax.axvline(resolved_kmax(case), color="grey", lw=0.8, ls="--")
+        ax.set_title(f"t = {time} s")
+        ax.set_xlabel("k [1/m]")
+        ax.set_ylim(1e-7, 1e-3)
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("E(k) [m^3/s^2]")
+    fig.tight_layout()
+    fig.savefig(png, dpi=120)
+    print(f"wrote {png}")
+
+
 def main():
+    if len(sys.argv) > 3 and sys.argv[1] == "--overlay":
+        return overlay(sys.argv[2], sys.argv[3], sys.argv[4:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     parser.add_argument("case")
     parser.add_argument("cbc")

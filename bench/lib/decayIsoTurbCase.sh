@@ -6,6 +6,7 @@
 #                                      reference ones, no function objects
 #   selectLESModel DIR MODEL           Smagorinsky | WALE | dynamicKEqn |
 #                                      neuralEddyViscosity | neuralSGSStress |
+#                                      neuralEddyViscosityDynamic (dynamic on) |
 #                                      none (no SGS model)
 
 decayIsoTurbCase()
@@ -36,6 +37,11 @@ selectLESModel()
     then
         foamDictionary -entry simulationType -set laminar "$turbulence" > /dev/null
         return
+    fi
+    if [ "$model" = neuralEddyViscosityDynamic ]
+    then
+        model=neuralEddyViscosity
+        foamDictionary -entry LES/neuralEddyViscosityCoeffs/dynamic -add on "$turbulence" > /dev/null
     fi
     foamDictionary -entry LES/LESModel -set "$model" "$turbulence" > /dev/null
     if [ "$model" = dynamicKEqn ]

@@ -70,8 +70,8 @@ class Filters(unittest.TestCase):
         coarse = torch.randn(3, 4, 4, 4, dtype=torch.float64)
         fine = coarse.repeat_interleave(4, 1).repeat_interleave(4, 2).repeat_interleave(4, 3)
         ubar, tau = sgsdata.filtered_fields(fine, 4, "box")
-        self.assertLess(float((ubar - coarse).abs().max()), 1e-14)
-        self.assertLess(float(tau.abs().max()), 1e-14)
+        self.assertLess(float((ubar - coarse).abs().max()), 1e-13)
+        self.assertLess(float(tau.abs().max()), 1e-13)
 
     def test_box_filter_stress_is_realizable(self):
         u = torch.randn(3, 16, 16, 16, dtype=torch.float64)

@@ -23,6 +23,8 @@ def main(argv=None):
     parser.add_argument("runs", nargs="+")
     parser.add_argument("--out", required=True)
     parser.add_argument("--grids", type=int, nargs="+", default=[16, 32, 64])
+    parser.add_argument("--filter-width", type=int, default=1,
+                        help="box filter width in LES cells (1: cell average)")
     parser.add_argument("--max-rows", type=int, default=32768)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -48,7 +50,7 @@ def main(argv=None):
             u = sgsdata.velocity(uh)
             for f_index, f_name in enumerate(filters):
                 for grid in args.grids:
-                    data = sgsdata.snapshot_rows(u, grid, f_name)
+                    data = sgsdata.snapshot_rows(u, grid, f_name, args.filter_width)
                     features, rate = sgsdata.invariants(data["gradU"])
                     n = features.shape[0]
                     keep = torch.arange(n)
@@ -75,7 +77,8 @@ def main(argv=None):
     rows = {k: torch.cat(v) for k, v in columns.items()}
     torch.save({"rows": rows, "ubar": ubar_store, "filters": filters, "grids": args.grids,
                 "snapshot_labels": labels,
-                "description": "; ".join(describe) + f"; LES grids {args.grids}"}, args.out)
+                "description": "; ".join(describe) + f"; LES grids {args.grids}; box filter"
+                                f" width {args.filter_width} cell(s)"}, args.out)
     print(f"make_dataset: wrote {args.out} ({rows['features'].shape[0]} rows)")
 
 

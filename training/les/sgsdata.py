@@ -4,8 +4,11 @@
 From a DNS velocity field (hitdns.py) on N^3 points and an LES grid of n^3
 cells (N a multiple of n for the box filter):
 
-- box filter: the average over each LES cell, as a finite-volume LES sees
-  its unknowns (filter width delta = L/n, OpenFOAM's cubeRootVol delta);
+- box filter: the average over a cube of width w h centred on each LES cell
+  (h = L/n; w = 1: the cell average, as a finite-volume LES stores its
+  unknowns; w = 2: the scales a second-order scheme resolves well, since
+  central differences represent waves shorter than about 4 h poorly, so
+  those belong to the subgrid model);
 - spectral cut-off: Fourier modes |k_i| < n/2 in each direction, sampled on
   the LES grid (exact, the filtered field is band-limited).
 
@@ -31,11 +34,24 @@ SYMM_INDEX = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
 SYMM_WEIGHT = torch.tensor([1.0, 2.0, 2.0, 1.0, 2.0, 1.0], dtype=torch.float64)
 
 
-def _box_average(field, ratio):
-    """Average over ratio^3 blocks of the last three dimensions."""
-    n = field.shape[-1]//ratio
-    shape = field.shape[:-3] + (n, ratio, n, ratio, n, ratio)
-    return field.reshape(shape).mean(dim=(-5, -3, -1))
+def _box_average(field, ratio, width=1):
+    """Average over windows of width*ratio points centred on each block of
+    ratio points (block i covers points i ratio .. i ratio + ratio - 1),
+    sampled once per block, in each of the last three (periodic) dimensions."""
+    if width == 1:
+        n = field.shape[-1]//ratio
+        shape = field.shape[:-3] + (n, ratio, n, ratio, n, ratio)
+        return field.reshape(shape).mean(dim=(-5, -3, -1))
+    window = width*ratio
+    if (window - ratio) % 2:
+        raise ValueError(f"box filter: width {width} x {ratio} points cannot be centred")
+    first = -(window - ratio)//2
+    for axis in (-3, -2, -1):
+        total = sum(torch.roll(field, -shift, axis) for shift in range(first, first + window))
+        field = (total/window).narrow(axis, 0, field.shape[axis])
+        index = torch.arange(0, field.shape[axis], ratio)
+        field = field.index_select(axis if axis >= 0 else field.dim() + axis, index)
+    return field
 
 
 def _spectral_cutoff(field, n_les):
@@ -51,24 +67,25 @@ def _spectral_cutoff(field, n_les):
     return torch.fft.irfftn(out, s=(n_les,)*3, dim=(-3, -2, -1), norm="forward")
 
 
-def filter_field(field, n_les, kind):
-    """Filter the last three dimensions of @p field onto n_les^3 points."""
+def filter_field(field, n_les, kind, width=1):
+    """Filter the last three dimensions of @p field onto n_les^3 points
+    (box filter of @p width LES cells, or spectral cut-off)."""
     n = field.shape[-1]
     if kind == "box":
         if n % n_les:
             raise ValueError(f"box filter: the DNS grid {n} is not a multiple of {n_les}")
-        return _box_average(field, n//n_les)
+        return _box_average(field, n//n_les, width)
     if kind == "spectral":
         return _spectral_cutoff(field, n_les)
     raise ValueError(f"unknown filter '{kind}' (box or spectral)")
 
 
-def filtered_fields(u, n_les, kind="box"):
+def filtered_fields(u, n_les, kind="box", width=1):
     """Filtered velocity (3, n, n, n) and exact SGS stress (6, n, n, n) of the
     DNS velocity @p u (3, N, N, N), in float64."""
     u = u.to(torch.float64)
-    ubar = filter_field(u, n_les, kind)
-    tau = torch.stack([filter_field(u[i]*u[j], n_les, kind) - ubar[i]*ubar[j]
+    ubar = filter_field(u, n_les, kind, width)
+    tau = torch.stack([filter_field(u[i]*u[j], n_les, kind, width) - ubar[i]*ubar[j]
                        for i, j in SYMM_INDEX])
     return ubar, tau
 
@@ -162,10 +179,11 @@ def strain_rows(grad):
     return to_symm(S)
 
 
-def snapshot_rows(u, n_les, kind="box"):
+def snapshot_rows(u, n_les, kind="box", width=1):
     """All training columns of one DNS field on one LES grid: a dict of
-    gradU (rows, 9), tau (rows, 6, exact SGS stress), delta (rows)."""
-    ubar, tau = filtered_fields(u, n_les, kind)
+    gradU (rows, 9), tau (rows, 6, exact SGS stress), delta (rows: the grid
+    spacing, OpenFOAM's cubeRootVol delta, whatever the filter width)."""
+    ubar, tau = filtered_fields(u, n_les, kind, width)
     grad = central_gradient(ubar)
     delta = torch.full((grad.shape[0],), 2*math.pi/n_les, dtype=torch.float64)
     return {"gradU": grad, "tau": symm_rows(tau), "delta": delta, "ubar": ubar}
