@@ -28,7 +28,7 @@ dimensions (..., n); G is shared by the batch.
 """
 import torch
 
-DENSE_ROW_LIMIT = 2000
+DENSE_ROW_LIMIT = 500
 # Pivot relative to its diagonal entry below which the dense factor is
 # treated as singular (rank-deficient G): the solve falls back to CG.
 SINGULAR_PIVOT_RATIO = 1e-13

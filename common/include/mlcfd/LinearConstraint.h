@@ -57,8 +57,12 @@ struct LinearConstraintOptions
     ConstraintSolver solver = ConstraintSolver::automatic;
 
     /// Largest m for which `automatic` forms and factorises the dense
-    /// m x m matrix (O(m^2) memory, O(m^3) flops once per Sigma).
-    std::size_t denseRowLimit = 2000;
+    /// m x m matrix (O(m^2) memory, O(m^3) flops once per Sigma). Above a
+    /// few hundred rows the factorisation costs more than CG does (see
+    /// bench/constraintLayer); the dense factor pays off for small m, for
+    /// the variance update (CG needs one solve per unknown) and for
+    /// ill-conditioned G Sigma G^T.
+    std::size_t denseRowLimit = 500;
 
     /// CG stops when |A lambda - r| <= relativeTolerance |r|.
     double relativeTolerance = 1e-14;
