@@ -2,8 +2,10 @@
 # after etc/bashrc).
 #
 #   decayIsoTurbCase DIR N             mesh N^3, initial field, the
-#                                      trained models (selected) and the
-#                                      reference ones, no function objects
+#                                      trained models (selected; from
+#                                      $MLCFD_LES_MODELS, default models/les)
+#                                      and the reference ones, no function
+#                                      objects
 #   selectLESModel DIR MODEL           Smagorinsky | WALE | dynamicKEqn |
 #                                      neuralEddyViscosity | neuralSGSStress |
 #                                      neuralEddyViscosityDynamic (dynamic on) |
@@ -20,7 +22,7 @@ decayIsoTurbCase()
         sed -i "s/^N           (32 32 32);/N           ($n $n $n);/" constant/createBoxTurbDict
         cp -r 0.orig 0
         mkdir -p constant/models
-        cp "$MLCFD_DIR"/models/les/*.pt constant/models
+        cp "${MLCFD_LES_MODELS:-$MLCFD_DIR/models/les}"/*.pt constant/models
         mlcfd-model create smagorinsky constant/models/smagorinsky.pt > /dev/null
         mlcfd-model create tensorBasisSmagorinsky constant/models/tensorBasisSmagorinsky.pt > /dev/null
         blockMesh > log.blockMesh 2>&1 || { echo "blockMesh failed in $dir" >&2; exit 1; }

@@ -13,8 +13,9 @@ marked "train" (box filter, every LES grid, each grid weighted equally):
   model drains the right amount of energy where the resolved flow looks
   the same);
 - tensorBasis.pt (kind tensorBasis, for LESModel neuralSGSStress):
-  g_1 = -0.1 softplus(.) <= 0 and g_2..g_4 free, tau = delta^2 s^2 sum g_n T_n,
-  trained on the deviatoric stress plus the same dissipation term.
+  g_1 = -0.1 softplus(.) <= 0 and g_2..g_N free (N = --basis-count),
+  tau = delta^2 s^2 sum g_n T_n, trained on the deviatoric stress plus the
+  same dissipation term.
 
 The report (apriori.md, loss curves and scatter PNGs) evaluates them on the
 held-out rows beside Smagorinsky (OpenFOAM's coefficients) and dynamic
@@ -34,7 +35,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import mlcfd_model  # noqa: E402
 import sgsdata  # noqa: E402
 
-TENSOR_BASIS_COUNT = 4
 FEATURES_USED = [1, 3, 4, 5]  # trS2, trS3, trW2S, trW2S2; trS ~ 0, trW2 = trS2 - 1
 
 
@@ -57,7 +57,7 @@ class EddyViscosityNet(torch.nn.Module):
 class TensorBasisNet(torch.nn.Module):
     """g_1 = -scale softplus(.) <= 0 (dissipative eddy viscosity), g_2.. free."""
 
-    def __init__(self, count=TENSOR_BASIS_COUNT, width=32, scale=0.1):
+    def __init__(self, count, width=32, scale=0.1):
         super().__init__()
         self.scale = scale
         self.mlp = torch.nn.Sequential(
@@ -198,9 +198,10 @@ def with_norms(rows):
     return rows
 
 
-def train(kind, train_rows, valid_rows, mean, std, epochs, seed, log):
+def train(kind, train_rows, valid_rows, mean, std, epochs, seed, basis_count, log):
     torch.manual_seed(seed)
-    module = (EddyViscosityNet() if kind == "eddyViscosity" else TensorBasisNet()).double()
+    module = (EddyViscosityNet() if kind == "eddyViscosity"
+              else TensorBasisNet(basis_count)).double()
     optimiser = torch.optim.Adam(module.parameters(), lr=3e-3)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, epochs)
     n = train_rows["features"].shape[0]
@@ -232,9 +233,9 @@ def train(kind, train_rows, valid_rows, mean, std, epochs, seed, log):
     return module, history
 
 
-def save_model(kind, module, path, mean, std, description):
+def save_model(kind, module, path, mean, std, description, basis_count):
     outputs = (["nutStar"] if kind == "eddyViscosity"
-               else [f"g{i + 1}" for i in range(TENSOR_BASIS_COUNT)])
+               else [f"g{i + 1}" for i in range(basis_count)])
     units = {name: "1" for name in mlcfd_model.EDDY_VISCOSITY_INPUTS}
     units.update({name: "1" for name in outputs})
     mlcfd_model.save(module, path, kind=kind, description=description,
@@ -284,6 +285,10 @@ def main(argv=None):
     parser.add_argument("--report", required=True, help="directory for apriori.md and PNGs")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--basis-count", type=int, default=2,
+                        help="tensor-basis terms (2: S and SW - WS)")
+    parser.add_argument("--kinds", nargs="+", default=["eddyViscosity", "tensorBasis"],
+                        choices=["eddyViscosity", "tensorBasis"])
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args(argv)
     if args.threads > 0:
@@ -309,15 +314,16 @@ def main(argv=None):
     histories = {}
     models = {}
     source = data["description"]
-    for kind in ("eddyViscosity", "tensorBasis"):
+    for kind in args.kinds:
         module, history = train(kind, train_rows, valid_rows, mean, std, args.epochs,
-                                args.seed, print)
+                                args.seed, args.basis_count, print)
         histories[kind] = history
         models[kind] = module
         path = os.path.join(args.models, f"{kind}.pt")
         save_model(kind, module, path, mean, std,
                    f"learned {kind} closure, trained by training/les/train_closures.py"
-                   f" (seed {args.seed}, {args.epochs} epochs) on {source}")
+                   f" (seed {args.seed}, {args.epochs} epochs) on {source}",
+                   args.basis_count)
         print(f"train_closures: wrote {path}", flush=True)
     plot_losses(histories, os.path.join(args.report, "loss_curves.png"))
     write_report(data, models, mean, std, histories, args)
