@@ -1,0 +1,601 @@
+/*---------------------------------------------------------------------------*\
+  mlcfd: learned numerics for OpenFOAM and deal.II
+\*---------------------------------------------------------------------------*/
+
+#include "neuralOperator.H"
+#include "fvc.H"
+#include "fvm.H"
+#include "gaussLaplacianScheme.H"
+#include "linear.H"
+#include "wallFvPatch.H"
+#include "addToRunTimeSelectionTable.H"
+
+#include "mlcfd/Model.h"
+
+#include <chrono>
+#include <type_traits>
+
+// * * * * * * * * * * * * * * Static Data Members * * * * * * * * * * * * * //
+
+namespace Foam
+{
+namespace functionObjects
+{
+    defineTypeNameAndDebug(neuralOperator, 0);
+    addToRunTimeSelectionTable(functionObject, neuralOperator, dictionary);
+}
+}
+
+
+// * * * * * * * * * * * * * * * Local Functions * * * * * * * * * * * * * * //
+
+namespace
+{
+
+double secondsSince(const std::chrono::steady_clock::time_point& start)
+{
+    return std::chrono::duration<double>
+    (
+        std::chrono::steady_clock::now() - start
+    ).count();
+}
+
+} // End anonymous namespace
+
+
+// * * * * * * * * * * * * Private Member Functions  * * * * * * * * * * * * //
+
+Foam::label Foam::functionObjects::neuralOperator::componentCount
+(
+    const word& fieldName
+) const
+{
+    if (foundObject<volScalarField>(fieldName)) return 1;
+    if (foundObject<volVectorField>(fieldName)) return 3;
+    if (foundObject<volSymmTensorField>(fieldName)) return 6;
+    if (foundObject<volTensorField>(fieldName)) return 9;
+    if (fieldName == "C") return 3;     // the cell centres
+    return 0;
+}
+
+
+void Foam::functionObjects::neuralOperator::appendInput
+(
+    const word& fieldName,
+    const label column,
+    const label width
+)
+{
+    const scalar* data = nullptr;
+    label nCmpt = 0;
+    if (const auto* f = findObject<volScalarField>(fieldName))
+    {
+        data = f->primitiveField().cdata(), nCmpt = 1;
+    }
+    else if (const auto* f = findObject<volVectorField>(fieldName))
+    {
+        data = reinterpret_cast<const scalar*>(f->primitiveField().cdata()), nCmpt = 3;
+    }
+    else if (const auto* f = findObject<volSymmTensorField>(fieldName))
+    {
+        data = reinterpret_cast<const scalar*>(f->primitiveField().cdata()), nCmpt = 6;
+    }
+    else if (const auto* f = findObject<volTensorField>(fieldName))
+    {
+        data = reinterpret_cast<const scalar*>(f->primitiveField().cdata()), nCmpt = 9;
+    }
+    else if (fieldName == "C")
+    {
+        data = reinterpret_cast<const scalar*>(mesh_.C().primitiveField().cdata()), nCmpt = 3;
+    }
+    else
+    {
+        FatalErrorInFunction
+            << type() << ' ' << name() << ": input field " << fieldName
+            << " is not a registered vol field at time "
+            << time().timeName() << exit(FatalError);
+    }
+
+    const label n = mesh_.nCells();
+    for (label celli = 0; celli < n; ++celli)
+    {
+        for (label k = 0; k < nCmpt; ++k)
+        {
+            rows_[celli*width + column + k] = data[celli*nCmpt + k];
+        }
+    }
+}
+
+
+template<class Type>
+bool Foam::functionObjects::neuralOperator::evaluate
+(
+    const double networkSeconds
+)
+{
+    typedef GeometricField<Type, fvPatchField, volMesh> fieldType;
+
+    const fieldType* likePtr = findObject<fieldType>(like_);
+    if (!likePtr)
+    {
+        return false;
+    }
+    const fieldType& like = *likePtr;
+    const label n = mesh_.nCells();
+    const label nCmpt = pTraits<Type>::nComponents;
+
+    // The network's values as they come, patches holding the cell values.
+    Field<Type> values(n);
+    for (label celli = 0; celli < n; ++celli)
+    {
+        for (label k = 0; k < nCmpt; ++k)
+        {
+            setComponent(values[celli], k) = values_[celli*nCmpt + k];
+        }
+    }
+
+    rawField_.clear();
+    field_.clear();
+
+    auto* raw = new fieldType
+    (
+        IOobject
+        (
+            output_ + "Raw",
+            time().timeName(),
+            mesh_,
+            IOobject::NO_READ,
+            IOobject::NO_WRITE
+        ),
+        mesh_,
+        like.dimensions(),
+        values
+    );
+    rawField_.reset(raw);
+    for (auto& pf : raw->boundaryFieldRef())
+    {
+        if (!pf.coupled())
+        {
+            pf == pf.patchInternalField();
+        }
+    }
+    raw->correctBoundaryConditions();
+
+    // The output: 'like' with the network's values inside, its own boundary
+    // conditions evaluated on them. Empty directions (2-D) hold 0.
+    auto* field = new fieldType
+    (
+        IOobject
+        (
+            output_,
+            time().timeName(),
+            mesh_,
+            IOobject::NO_READ,
+            IOobject::NO_WRITE
+        ),
+        like
+    );
+    field_.reset(field);
+    Field<Type>& inside = field->primitiveFieldRef();
+    inside = values;
+    if (std::is_same<Type, vector>::value && mesh_.nSolutionD() < 3)
+    {
+        for (direction d = 0; d < vector::nComponents; ++d)
+        {
+            if (mesh_.solutionD()[d] < 0)
+            {
+                for (Type& v : inside)
+                {
+                    setComponent(v, d) = 0;
+                }
+            }
+        }
+    }
+    field->correctBoundaryConditions();
+
+    // Boundary condition error: output against 'like' where 'like' fixes
+    // the value (its patch holds the prescribed values at this time).
+    scalar bcError = 0;
+    label fixedFaces = 0;
+    forAll(like.boundaryField(), patchi)
+    {
+        const fvPatchField<Type>& prescribed = like.boundaryField()[patchi];
+        if (prescribed.fixesValue())
+        {
+            const Field<Type> diff(field->boundaryField()[patchi] - prescribed);
+            fixedFaces += diff.size();
+            forAll(diff, facei)
+            {
+                bcError = max(bcError, mag(diff[facei]));
+            }
+        }
+    }
+    reduce(bcError, maxOp<scalar>());
+    reduce(fixedFaces, sumOp<label>());
+
+    Log << type() << ' ' << name() << ": " << output_ << " from "
+        << returnReduce(n, sumOp<label>()) << " cells, network "
+        << networkSeconds << " s; max |patch - prescribed| over "
+        << fixedFaces << " fixed-value faces = " << bcError << endl;
+
+    if (conserveFlux_)
+    {
+        project
+        (
+            refCast<const volVectorField>(*field),
+            refCast<const volVectorField>(*raw),
+            networkSeconds,
+            bcError
+        );
+    }
+    else if (Pstream::master() && writeToFile())
+    {
+        writeCurrentTime(file());
+        file()
+            << tab << networkSeconds << tab << bcError << endl;
+    }
+    return true;
+}
+
+
+void Foam::functionObjects::neuralOperator::project
+(
+    const volVectorField& U,
+    const volVectorField& Uraw,
+    const double networkSeconds,
+    const scalar bcError
+)
+{
+    const auto start = std::chrono::steady_clock::now();
+
+    rawFlux_.clear();
+    flux_.clear();
+    rawFlux_.reset
+    (
+        new surfaceScalarField
+        (
+            IOobject(output_ + "RawFlux", time().timeName(), mesh_),
+            linearInterpolate(Uraw) & mesh_.Sf()
+        )
+    );
+    flux_.reset
+    (
+        new surfaceScalarField
+        (
+            IOobject(output_ + "Flux", time().timeName(), mesh_),
+            linearInterpolate(U) & mesh_.Sf()
+        )
+    );
+    surfaceScalarField& phi = flux_.ref();
+
+    // Sigma_f = gammaMagSf_f*deltaCoeffs_f on internal and coupled faces.
+    const surfaceScalarField& deltaCoeffs = mesh_.nonOrthDeltaCoeffs();
+    const surfaceScalarField gammaMagSf
+    (
+        unitWeights_
+      ? surfaceScalarField(1/deltaCoeffs)
+      : surfaceScalarField(mesh_.magSf())
+    );
+
+    // pc: zeroGradient (flux held) where U is fixed or a wall, the constraint
+    // type on constraint patches, 0 elsewhere (outlets).
+    const fvBoundaryMesh& patches = mesh_.boundary();
+    wordList pcTypes(patches.size());
+    forAll(patches, patchi)
+    {
+        const fvPatch& p = patches[patchi];
+        if (polyPatch::constraintType(p.type()))
+        {
+            pcTypes[patchi] = p.type();
+        }
+        else if (U.boundaryField()[patchi].fixesValue() || isA<wallFvPatch>(p))
+        {
+            pcTypes[patchi] = "zeroGradient";
+        }
+        else
+        {
+            pcTypes[patchi] = "fixedValue";
+        }
+    }
+    volScalarField pc
+    (
+        IOobject
+        (
+            "pc",
+            time().timeName(),
+            mesh_,
+            IOobject::NO_READ,
+            IOobject::NO_WRITE,
+            false
+        ),
+        mesh_,
+        dimensionedScalar
+        (
+            phi.dimensions()/(deltaCoeffs.dimensions()*gammaMagSf.dimensions()),
+            Zero
+        ),
+        pcTypes
+    );
+
+    mesh_.setFluxRequired(pc.name());
+    const volScalarField divBefore(fvc::div(phi));
+    fvScalarMatrix pcEqn
+    (
+        fv::gaussLaplacianScheme<scalar, scalar>::fvmLaplacianUncorrected
+        (
+            gammaMagSf,
+            deltaCoeffs,
+            pc
+        )
+     == divBefore
+    );
+    pcEqn.setReference(Pstream::master() ? 0 : -1, 0);
+
+    dictionary solverControls;
+    if (mesh_.solutionDict().subOrEmptyDict("solvers").found(pc.name()))
+    {
+        solverControls = mesh_.solverDict(pc.name());
+    }
+    else
+    {
+        solverControls.add("solver", word("PCG"));
+        solverControls.add("preconditioner", word("DIC"));
+        solverControls.add("tolerance", 1e-15);
+        solverControls.add("relTol", 0.0);
+        solverControls.add("maxIter", 1000);
+    }
+    const SolverPerformance<scalar> performance = pcEqn.solve(solverControls);
+    phi -= pcEqn.flux();
+    const double projectionSeconds = secondsSince(start);
+
+    // The residuals.
+    const scalarField& V = mesh_.V();
+    const volScalarField divRaw(fvc::div(rawFlux_()));
+    const volScalarField divAfter(fvc::div(phi));
+    const scalar maxRaw = gMax(mag(divRaw.primitiveField())());
+    const scalar maxBefore = gMax(mag(divBefore.primitiveField())());
+    const scalar maxAfter = gMax(mag(divAfter.primitiveField())());
+    const scalar relative = maxAfter/max(maxBefore, VSMALL);
+    const scalar sumRaw = gSum(divRaw.primitiveField()*V);
+    const scalar sumBefore = gSum(divBefore.primitiveField()*V);
+    const scalar sumAfter = gSum(divAfter.primitiveField()*V);
+
+    Log << type() << ' ' << name() << ": " << phi.name()
+        << " max|div| per cell: raw " << maxRaw << ", before projection "
+        << maxBefore << ", after " << maxAfter << " (relative " << relative
+        << "); global sum: raw " << sumRaw << ", before " << sumBefore
+        << ", after " << sumAfter << "; " << performance.solverName()
+        << ' ' << performance.nIterations() << " iterations, residual "
+        << performance.finalResidual() << "; projection "
+        << projectionSeconds << " s vs network " << networkSeconds << " s"
+        << endl;
+
+    if (Pstream::master() && writeToFile())
+    {
+        writeCurrentTime(file());
+        file()
+            << tab << networkSeconds << tab << projectionSeconds
+            << tab << bcError << tab << maxRaw << tab << maxBefore
+            << tab << maxAfter << tab << relative << tab << sumRaw
+            << tab << sumAfter << tab << performance.nIterations()
+            << tab << performance.finalResidual() << endl;
+    }
+}
+
+
+void Foam::functionObjects::neuralOperator::writeFileHeader(Ostream& os) const
+{
+    writeHeader(os, "neuralOperator " + output_ + " (model " + modelFile_ + ")");
+    writeCommented(os, "Time");
+    writeTabbed(os, "networkSeconds");
+    if (conserveFlux_)
+    {
+        writeTabbed(os, "projectionSeconds");
+    }
+    writeTabbed(os, "bcError");
+    if (conserveFlux_)
+    {
+        writeTabbed(os, "maxDivRaw");
+        writeTabbed(os, "maxDivBefore");
+        writeTabbed(os, "maxDivAfter");
+        writeTabbed(os, "relativeDivAfter");
+        writeTabbed(os, "globalSumRaw");
+        writeTabbed(os, "globalSumAfter");
+        writeTabbed(os, "iterations");
+        writeTabbed(os, "finalResidual");
+    }
+    os << endl;
+}
+
+
+// * * * * * * * * * * * * * * * * Constructors  * * * * * * * * * * * * * * //
+
+Foam::functionObjects::neuralOperator::neuralOperator
+(
+    const word& name,
+    const Time& runTime,
+    const dictionary& dict
+)
+:
+    fvMeshFunctionObject(name, runTime, dict),
+    writeFile(mesh_, name, typeName, dict),
+    conserveFlux_(false),
+    unitWeights_(true)
+{
+    read(dict);
+    if (Pstream::master() && writeToFile())
+    {
+        writeFileHeader(file());
+    }
+}
+
+
+Foam::functionObjects::neuralOperator::~neuralOperator()
+{}
+
+
+// * * * * * * * * * * * * * * * Member Functions  * * * * * * * * * * * * * //
+
+bool Foam::functionObjects::neuralOperator::read(const dictionary& dict)
+{
+    fvMeshFunctionObject::read(dict);
+    writeFile::read(dict);
+
+    inputs_ = dict.get<wordList>("inputs");
+    output_ = dict.get<word>("output");
+    like_ = dict.get<word>("like");
+    conserveFlux_ = dict.getOrDefault<bool>("conserveFlux", false);
+    const word weights(dict.getOrDefault<word>("weights", "unit"));
+    if (weights != "unit" && weights != "area")
+    {
+        FatalIOErrorInFunction(dict)
+            << "Entry 'weights' must be unit or area, not " << weights
+            << exit(FatalIOError);
+    }
+    unitWeights_ = (weights == "unit");
+
+    // Input and output widths from the case's fields.
+    label width = 0;
+    for (const word& input : inputs_)
+    {
+        const label nCmpt = componentCount(input);
+        if (!nCmpt)
+        {
+            FatalIOErrorInFunction(dict)
+                << "Entry 'inputs': " << input << " is not a registered"
+                << " volScalarField, volVectorField, volSymmTensorField or"
+                << " volTensorField (nor C, the cell centres)"
+                << exit(FatalIOError);
+        }
+        width += nCmpt;
+    }
+    const label outWidth = componentCount(like_);
+    if (!outWidth || like_ == "C")
+    {
+        FatalIOErrorInFunction(dict)
+            << "Entry 'like': " << like_ << " is not a registered vol field"
+            << exit(FatalIOError);
+    }
+    if (conserveFlux_ && !foundObject<volVectorField>(like_))
+    {
+        FatalIOErrorInFunction(dict)
+            << "Entry 'conserveFlux yes' needs a vector output, but 'like' ("
+            << like_ << ") is not a volVectorField" << exit(FatalIOError);
+    }
+
+    // The model: the 'model' entry relative to the case root (also in
+    // decomposed runs, where the case is processorN).
+    fileName file(dict.get<fileName>("model"));
+    file.expand();
+    const fileName path
+    (
+        file.isAbsolute() ? file : time().rootPath()/time().globalCaseName()/file
+    );
+    mlcfd::ModelOptions options;
+    options.device = dict.getOrDefault<word>("device", "cpu");
+    options.threads = dict.getOrDefault<label>("threads", 0);
+    try
+    {
+        model_ = std::make_shared<mlcfd::Model>(path, options);
+    }
+    catch (const std::exception& e)
+    {
+        FatalIOErrorInFunction(dict)
+            << "Cannot use the model of entry 'model' (" << file << "):" << nl
+            << "    " << e.what() << exit(FatalIOError);
+    }
+    if (label(model_->inputCount()) != width)
+    {
+        FatalIOErrorInFunction(dict)
+            << "The model of entry 'model' (" << file << ") takes "
+            << label(model_->inputCount()) << " inputs, but entry 'inputs' "
+            << inputs_ << " gives " << width << " columns" << exit(FatalIOError);
+    }
+    if (label(model_->outputCount()) != outWidth)
+    {
+        FatalIOErrorInFunction(dict)
+            << "The model of entry 'model' (" << file << ") returns "
+            << label(model_->outputCount()) << " outputs, but entry 'like' ("
+            << like_ << ") has " << outWidth << " components"
+            << exit(FatalIOError);
+    }
+    modelFile_ = file;
+
+    Info<< "    " << type() << ' ' << name() << ": model " << file << " ("
+        << model_->metadata().description.c_str() << ") on "
+        << model_->device().c_str() << ", " << width << " inputs from "
+        << inputs_ << ", output " << output_ << " like " << like_
+        << (conserveFlux_ ? word(", flux projected (weights " + weights + ")") : word())
+        << endl;
+    return true;
+}
+
+
+bool Foam::functionObjects::neuralOperator::execute()
+{
+    const label n = mesh_.nCells();
+    const label width = model_->inputCount();
+    const label outWidth = model_->outputCount();
+
+    rows_.resize(std::size_t(n)*width);
+    values_.resize(std::size_t(n)*outWidth);
+    label column = 0;
+    for (const word& input : inputs_)
+    {
+        appendInput(input, column, width);
+        column += componentCount(input);
+    }
+
+    const auto start = std::chrono::steady_clock::now();
+    try
+    {
+        model_->evaluate(rows_.data(), n, width, values_.data(), outWidth);
+    }
+    catch (const std::exception& e)
+    {
+        FatalErrorInFunction
+            << "Evaluating the model " << modelFile_ << " at time "
+            << time().timeName() << " failed:" << nl
+            << "    " << e.what() << exit(FatalError);
+    }
+    const double networkSeconds = secondsSince(start);
+
+    if
+    (
+        !evaluate<scalar>(networkSeconds)
+     && !evaluate<vector>(networkSeconds)
+     && !evaluate<symmTensor>(networkSeconds)
+     && !evaluate<tensor>(networkSeconds)
+    )
+    {
+        FatalErrorInFunction
+            << type() << ' ' << name() << ": field " << like_
+            << " (entry 'like') is gone" << exit(FatalError);
+    }
+    return true;
+}
+
+
+bool Foam::functionObjects::neuralOperator::write()
+{
+    for (regIOobject* io : {field_.get(), rawField_.get()})
+    {
+        if (io)
+        {
+            io->instance() = time().timeName();
+            io->write();
+        }
+    }
+    for (surfaceScalarField* phi : {flux_.get(), rawFlux_.get()})
+    {
+        if (phi)
+        {
+            phi->instance() = time().timeName();
+            phi->write();
+        }
+    }
+    return true;
+}
+
+
+// ************************************************************************* //
