@@ -23,6 +23,11 @@ Training fits all DoFs (boundary DoFs included) with a mean-squared loss on
 the normalised solution, so the unconstrained network is a fair baseline:
 the constrained variant differs only by the decoder's constraint step.
 
+One thread by default: on a shared 2-core machine LibTorch's two-thread
+kernels for these small per-DoF tensors were 3-4x slower than one thread.
+With the fixed seed, one thread and the same data the models are
+reproducible.
+
 Writes DIR/spon_single.pt, DIR/spon_multigrid.pt and, in the report
 directory, loss curves (spon_loss.png) and training.md (validation errors).
 """
