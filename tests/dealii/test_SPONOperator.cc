@@ -1,0 +1,298 @@
+// Tests of mlcfd::dealii::SPONOperator: the decoder's Dirichlet and
+// hanging-node constraints hold to round-off for any network output (a
+// deliberately bad one included) on adaptively refined meshes, the free
+// DoFs keep the network's values, the multigrid variant transfers exactly,
+// and wrong model widths are rejected.
+#include "mlcfd/ModelWriter.h"
+#include "mlcfd/dealii/SPONOperator.h"
+
+#include <deal.II/base/function.h>
+#include <deal.II/base/mpi.h>
+#include <deal.II/dofs/dof_handler.h>
+#include <deal.II/dofs/dof_tools.h>
+#include <deal.II/fe/fe_q.h>
+#include <deal.II/grid/grid_generator.h>
+#include <deal.II/grid/tria.h>
+#include <deal.II/lac/affine_constraints.h>
+#include <deal.II/numerics/vector_tools.h>
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+
+using namespace dealii;
+using Operator = mlcfd::dealii::SPONOperator<2>;
+
+namespace
+{
+
+std::string scratch(const std::string& name)
+{
+    return std::string(MLCFD_TEST_SCRATCH_DIR) + "/" + std::to_string(::getpid()) + "_spon_" + name;
+}
+
+/// A model reading @p inputs fields of @p n DoFs and returning n values
+/// computed by @p expression (TorchScript, x the input rows).
+std::shared_ptr<const mlcfd::Model> writeModel
+(
+    const std::string& name, const std::size_t n, const unsigned int inputs,
+    const std::string& expression
+)
+{
+    mlcfd::ModelMetadata m;
+    m.kind = "sponOperator";
+    for (unsigned int k = 0; k < inputs; ++k)
+        for (std::size_t i = 0; i < n; ++i)
+            m.inputs.push_back("in" + std::to_string(k) + "_" + std::to_string(i));
+    for (std::size_t i = 0; i < n; ++i)
+        m.outputs.push_back("u_" + std::to_string(i));
+    const std::string file = scratch(name + ".pt");
+    mlcfd::writeModel(file, "def forward(self, x: Tensor) -> Tensor:\n"
+                            "    n = " + std::to_string(n) + "\n"
+                            "    return " + expression + "\n", m);
+    mlcfd::ModelOptions options;
+    options.warmupRows = 4;
+    return std::make_shared<const mlcfd::Model>(file, options);
+}
+
+/// The L-shape refined globally @p global times, then twice around the
+/// re-entrant corner: hanging nodes on every refinement front.
+void makeAdaptiveLShape(Triangulation<2>& tria, const unsigned int global)
+{
+    GridGenerator::hyper_L(tria, -1, 1);
+    tria.refine_global(global);
+    for (unsigned int step = 0; step < 2; ++step)
+    {
+        for (const auto& cell : tria.active_cell_iterators())
+            if (cell->center().norm() < 0.45)
+                cell->set_refine_flag();
+        tria.execute_coarsening_and_refinement();
+    }
+}
+
+/// Boundary data g = 1 + x + 2y (a linear function: in every Q_k space).
+class Linear : public Function<2>
+{
+public:
+    double value(const Point<2>& p, const unsigned int = 0) const override
+    {
+        return 1 + p[0] + 2*p[1];
+    }
+};
+
+class Wavy : public Function<2>
+{
+public:
+    double value(const Point<2>& p, const unsigned int = 0) const override
+    {
+        return std::sin(3*p[0])*std::cos(2*p[1]) + 2;
+    }
+};
+
+void makeConstraints(const DoFHandler<2>& dofs, AffineConstraints<double>& constraints)
+{
+    constraints.clear();
+    DoFTools::make_hanging_node_constraints(dofs, constraints);
+    VectorTools::interpolate_boundary_values(dofs, 0, Linear(), constraints);
+    constraints.close();
+}
+
+std::size_t hangingNodeLines(const DoFHandler<2>& dofs)
+{
+    AffineConstraints<double> hanging;
+    DoFTools::make_hanging_node_constraints(dofs, hanging);
+    hanging.close();
+    return hanging.n_constraints();
+}
+
+} // namespace
+
+
+// Any network output, here a deliberately bad one (amplitude 100, wild
+// oscillation), decodes to an FE function that satisfies every Dirichlet
+// and hanging-node constraint to round-off, on Q1 and Q2; the unconstrained
+// decoder does not, and the free DoFs keep the network's values.
+TEST(SPONOperator, ConstraintsHoldForABadModelOnHangingNodes)
+{
+    for (const unsigned int degree : {1u, 2u})
+    {
+        Triangulation<2> tria;
+        makeAdaptiveLShape(tria, 2);
+        FE_Q<2> fe(degree);
+        DoFHandler<2> dofs(tria);
+        dofs.distribute_dofs(fe);
+        ASSERT_GT(hangingNodeLines(dofs), 10u) << "the mesh must have hanging nodes";
+        AffineConstraints<double> constraints;
+        makeConstraints(dofs, constraints);
+        const std::size_t n = dofs.n_dofs();
+
+        auto model = writeModel("bad_q" + std::to_string(degree), n, 2,
+            "100.0*torch.sin(37.0*x[:, 0:n] + 1.0) + x[:, n:2*n]*x[:, 0:n]");
+        Operator spon;
+        spon.initialize(model, dofs, dofs, constraints);
+        EXPECT_EQ(spon.n_inputs(), 2u);
+        EXPECT_FALSE(spon.multilevel());
+
+        const Linear g;
+        const Wavy a;
+        std::vector<double> in(spon.input_width()), raw(spon.output_width());
+        spon.encode({&a, &g}, in.data());
+        spon.process(in.data(), 1, raw.data());
+        Vector<double> u;
+        spon.decode(raw.data(), u);
+        ASSERT_EQ(u.size(), n);
+
+        const double violation = Operator::constraint_violation(constraints, u);
+        EXPECT_LE(violation, 1e-12) << "Q" << degree;
+        // Dirichlet DoFs carry g exactly.
+        std::map<types::global_dof_index, double> boundary;
+        VectorTools::interpolate_boundary_values(dofs, 0, g, boundary);
+        for (const auto& [i, value] : boundary)
+            EXPECT_EQ(u[i], value) << "DoF " << i;
+        // Free DoFs: exactly what the network said.
+        for (std::size_t i = 0; i < n; ++i)
+        {
+            if (!constraints.is_constrained(i))
+            {
+                EXPECT_EQ(u[i], raw[i]) << "DoF " << i;
+            }
+        }
+
+        Operator unconstrained;
+        Operator::AdditionalData data;
+        data.apply_constraints = false;
+        unconstrained.initialize(model, dofs, dofs, constraints, data);
+        Vector<double> v;
+        unconstrained.decode(raw.data(), v);
+        EXPECT_GT(Operator::constraint_violation(constraints, v), 1.0);
+        EXPECT_LE(unconstrained.timings().constraints, 0.0);
+    }
+}
+
+// A random network (a new draw on every call) as well.
+TEST(SPONOperator, ConstraintsHoldForARandomModel)
+{
+    Triangulation<2> tria;
+    makeAdaptiveLShape(tria, 3);
+    FE_Q<2> fe(1);
+    DoFHandler<2> dofs(tria);
+    dofs.distribute_dofs(fe);
+    AffineConstraints<double> constraints;
+    makeConstraints(dofs, constraints);
+    auto model = writeModel("random", dofs.n_dofs(), 1,
+        "1e3*torch.randn(x.shape[0], n, dtype=x.dtype)");
+    Operator spon;
+    spon.initialize(model, dofs, dofs, constraints);
+    const Wavy a;
+    std::vector<std::vector<const Function<2>*>> samples(5, {&a});
+    std::vector<Vector<double>> u;
+    spon.predict(samples, u);
+    ASSERT_EQ(u.size(), 5u);
+    for (const auto& ui : u)
+        EXPECT_LE(Operator::constraint_violation(constraints, ui), 1e-12*1e3);
+    EXPECT_EQ(spon.timings().samples, 5u);
+}
+
+// The L2-projection encoder respects the processor space's hanging nodes.
+TEST(SPONOperator, ProjectionEncoderIsConforming)
+{
+    Triangulation<2> tria;
+    makeAdaptiveLShape(tria, 2);
+    FE_Q<2> fe(1);
+    DoFHandler<2> dofs(tria);
+    dofs.distribute_dofs(fe);
+    AffineConstraints<double> constraints;
+    makeConstraints(dofs, constraints);
+    AffineConstraints<double> hanging;
+    DoFTools::make_hanging_node_constraints(dofs, hanging);
+    hanging.close();
+    auto model = writeModel("identity_projection", dofs.n_dofs(), 1, "x");
+    Operator spon;
+    Operator::AdditionalData data;
+    data.encoder = Operator::Encoder::projection;
+    spon.initialize(model, dofs, dofs, constraints, data);
+    const Wavy a;
+    std::vector<double> row(spon.input_width());
+    spon.encode({&a}, row.data());
+    Vector<double> projected(row.begin(), row.end());
+    EXPECT_LE(Operator::constraint_violation(hanging, projected), 1e-12);
+    // The projection of a smooth function is close to its interpolant.
+    Vector<double> interpolated(dofs.n_dofs());
+    VectorTools::interpolate(dofs, a, interpolated);
+    projected -= interpolated;
+    EXPECT_LT(projected.linfty_norm(), 0.05);
+}
+
+// Multigrid variant: processor on the coarse mesh (one refinement less),
+// output on the adaptively refined fine mesh. The transfer reproduces a
+// linear function exactly, and the constraint step holds on the fine mesh.
+TEST(SPONOperator, MultigridVariantTransfersAndConstrains)
+{
+    Triangulation<2> coarseTria, fineTria;
+    GridGenerator::hyper_L(coarseTria, -1, 1);
+    coarseTria.refine_global(2);
+    makeAdaptiveLShape(fineTria, 3);
+    FE_Q<2> fe(1);
+    DoFHandler<2> coarse(coarseTria), fine(fineTria);
+    coarse.distribute_dofs(fe);
+    fine.distribute_dofs(fe);
+    ASSERT_GT(hangingNodeLines(fine), 10u);
+    AffineConstraints<double> constraints;
+    makeConstraints(fine, constraints);
+
+    // Identity on the input: the output is the interpolant of g = 1 + x + 2y
+    // on the coarse mesh, whose prolongation is g's interpolant on the fine one.
+    auto identity = writeModel("identity_coarse", coarse.n_dofs(), 1, "x");
+    Operator spon;
+    Operator::AdditionalData data;
+    data.apply_constraints = false;
+    spon.initialize(identity, coarse, fine, constraints, data);
+    EXPECT_TRUE(spon.multilevel());
+    const Linear g;
+    Vector<double> u;
+    spon.predict({&g}, u);
+    ASSERT_EQ(u.size(), fine.n_dofs());
+    Vector<double> exact(fine.n_dofs());
+    VectorTools::interpolate(fine, g, exact);
+    u -= exact;
+    EXPECT_LE(u.linfty_norm(), 1e-12);
+
+    // A bad network on the coarse mesh, constrained on the fine mesh.
+    auto bad = writeModel("bad_coarse", coarse.n_dofs(), 1, "50.0*torch.cos(13.0*x + 0.3)");
+    Operator constrained;
+    constrained.initialize(bad, coarse, fine, constraints);
+    Vector<double> v;
+    constrained.predict({&g}, v);
+    EXPECT_LE(Operator::constraint_violation(constraints, v), 1e-12);
+    EXPECT_GT(constrained.timings().transfer, 0.0);
+}
+
+TEST(SPONOperator, RejectsModelsOfTheWrongWidth)
+{
+    Triangulation<2> tria;
+    GridGenerator::hyper_L(tria, -1, 1);
+    tria.refine_global(1);
+    FE_Q<2> fe(1);
+    DoFHandler<2> dofs(tria);
+    dofs.distribute_dofs(fe);
+    AffineConstraints<double> constraints;
+    makeConstraints(dofs, constraints);
+    auto model = writeModel("too_small", dofs.n_dofs() - 1, 1, "x");
+    Operator spon;
+    EXPECT_THROW(spon.initialize(model, dofs, dofs, constraints), ExceptionBase);
+    auto wide = writeModel("right_width", dofs.n_dofs(), 2, "x[:, 0:n]");
+    spon.initialize(wide, dofs, dofs, constraints);
+    const Linear g;
+    std::vector<double> row(spon.input_width());
+    EXPECT_THROW(spon.encode({&g}, row.data()), ExceptionBase);  // 1 function for 2
+}
+
+int main(int argc, char** argv)
+{
+    Utilities::MPI::MPI_InitFinalize mpi(argc, argv, 1);
+    ::testing::InitGoogleTest(&argc, argv);
+    return RUN_ALL_TESTS();
+}
