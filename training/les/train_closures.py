@@ -7,7 +7,8 @@ DATASET comes from make_dataset.py. Two models are trained on the rows
 marked "train" (box filter, every LES grid, each grid weighted equally):
 
 - eddyViscosity.pt (kind eddyViscosity, for LESModel neuralEddyViscosity):
-  nutStar = 0.05 softplus(MLP(invariants)) >= 0, trained so that the
+  nutStar = 0.05 softplus(MLP(invariants)) >= 0 (MLP: 2 hidden tanh layers of
+  --width neurons; saved in --dtype), trained so that the
   predicted SGS dissipation 2 nu_t S:S matches the exact -tau:S (the
   conditional mean of the dissipation given the local invariants: the
   model drains the right amount of energy where the resolved flow looks
@@ -23,6 +24,7 @@ Smagorinsky (Germano identity, Lilly's least squares over the box, test
 filter [1 2 1]/4 per direction, width ratio sqrt(6)) on the same data.
 """
 import argparse
+import copy
 import math
 import os
 import sys
@@ -41,7 +43,7 @@ FEATURES_USED = [1, 3, 4, 5]  # trS2, trS3, trW2S, trW2S2; trS ~ 0, trW2 = trS2 
 class EddyViscosityNet(torch.nn.Module):
     """nutStar = scale softplus(MLP(invariants)) >= 0."""
 
-    def __init__(self, width=32, scale=0.05):
+    def __init__(self, width=16, scale=0.05):
         super().__init__()
         self.scale = scale
         self.mlp = torch.nn.Sequential(
@@ -57,7 +59,7 @@ class EddyViscosityNet(torch.nn.Module):
 class TensorBasisNet(torch.nn.Module):
     """g_1 = -scale softplus(.) <= 0 (dissipative eddy viscosity), g_2.. free."""
 
-    def __init__(self, count, width=32, scale=0.1):
+    def __init__(self, count, width=16, scale=0.1):
         super().__init__()
         self.scale = scale
         self.mlp = torch.nn.Sequential(
@@ -198,10 +200,10 @@ def with_norms(rows):
     return rows
 
 
-def train(kind, train_rows, valid_rows, mean, std, epochs, seed, basis_count, log):
+def train(kind, train_rows, valid_rows, mean, std, epochs, seed, basis_count, width, log):
     torch.manual_seed(seed)
-    module = (EddyViscosityNet() if kind == "eddyViscosity"
-              else TensorBasisNet(basis_count)).double()
+    module = (EddyViscosityNet(width) if kind == "eddyViscosity"
+              else TensorBasisNet(basis_count, width)).double()
     optimiser = torch.optim.Adam(module.parameters(), lr=3e-3)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, epochs)
     n = train_rows["features"].shape[0]
@@ -233,14 +235,19 @@ def train(kind, train_rows, valid_rows, mean, std, epochs, seed, basis_count, lo
     return module, history
 
 
-def save_model(kind, module, path, mean, std, description, basis_count):
+def save_model(kind, module, path, mean, std, description, basis_count, dtype):
+    """Save @p module (trained in float64) in @p dtype: float32 halves the
+    inference time inside the LES (Debian's LibTorch uses the reference BLAS)."""
     outputs = (["nutStar"] if kind == "eddyViscosity"
                else [f"g{i + 1}" for i in range(basis_count)])
+    if dtype == "float32":
+        module = copy.deepcopy(module).float()
     units = {name: "1" for name in mlcfd_model.EDDY_VISCOSITY_INPUTS}
     units.update({name: "1" for name in outputs})
     mlcfd_model.save(module, path, kind=kind, description=description,
                      inputs=mlcfd_model.EDDY_VISCOSITY_INPUTS, outputs=outputs,
-                     input_mean=mean.tolist(), input_std=std.tolist(), units=units)
+                     input_mean=mean.tolist(), input_std=std.tolist(), units=units,
+                     dtype=dtype)
 
 
 def plot_losses(histories, path):
@@ -287,6 +294,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--basis-count", type=int, default=2,
                         help="tensor-basis terms (2: S and SW - WS)")
+    parser.add_argument("--width", type=int, default=16, help="neurons per hidden layer")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                        help="precision of the saved models")
     parser.add_argument("--kinds", nargs="+", default=["eddyViscosity", "tensorBasis"],
                         choices=["eddyViscosity", "tensorBasis"])
     parser.add_argument("--threads", type=int, default=0)
@@ -316,14 +326,14 @@ def main(argv=None):
     source = data["description"]
     for kind in args.kinds:
         module, history = train(kind, train_rows, valid_rows, mean, std, args.epochs,
-                                args.seed, args.basis_count, print)
+                                args.seed, args.basis_count, args.width, print)
         histories[kind] = history
         models[kind] = module
         path = os.path.join(args.models, f"{kind}.pt")
         save_model(kind, module, path, mean, std,
                    f"learned {kind} closure, trained by training/les/train_closures.py"
                    f" (seed {args.seed}, {args.epochs} epochs) on {source}",
-                   args.basis_count)
+                   args.basis_count, args.dtype)
         print(f"train_closures: wrote {path}", flush=True)
     plot_losses(histories, os.path.join(args.report, "loss_curves.png"))
     write_report(data, models, mean, std, histories, args)
