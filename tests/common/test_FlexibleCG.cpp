@@ -1,0 +1,241 @@
+// Tests of mlcfd::FlexibleCG: exact CG without preconditioner, faster with a
+// good one, never slower than CG with a bad one (the safeguard), errors.
+#include "mlcfd/FlexibleCG.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <stdexcept>
+
+using mlcfd::FlexibleCG;
+using mlcfd::FlexibleCGSettings;
+using Vector = FlexibleCG::Vector;
+
+namespace
+{
+
+// -div(a grad u) on an m x m grid, Dirichlet boundaries, five-point stencil,
+// coefficient jumping by 100 between the left and right halves.
+struct Poisson2D
+{
+    explicit Poisson2D(int m) : m(m), diag(m*m) {}
+
+    double a(int i) const { return i < m/2 ? 1.0 : 100.0; }
+
+    void apply(const Vector& x, Vector& y) const
+    {
+        y.assign(x.size(), 0.0);
+        for (int j = 0; j < m; ++j)
+            for (int i = 0; i < m; ++i)
+            {
+                const int k = j*m + i;
+                double sum = 0, d = 0;
+                auto neighbour = [&](int ii, int jj, double coeff)
+                {
+                    d += coeff;
+                    if (ii >= 0 && ii < m && jj >= 0 && jj < m) sum -= coeff*x[jj*m + ii];
+                };
+                neighbour(i - 1, j, 0.5*(a(i) + a(std::max(i - 1, 0))));
+                neighbour(i + 1, j, 0.5*(a(i) + a(std::min(i + 1, m - 1))));
+                neighbour(i, j - 1, a(i));
+                neighbour(i, j + 1, a(i));
+                y[k] = d*x[k] + sum;
+            }
+    }
+
+    const Vector& diagonal()
+    {
+        Vector e(m*m, 0.0), Ae;
+        for (int k = 0; k < m*m; ++k)
+        {
+            e[k] = 1;
+            apply(e, Ae);
+            diag[k] = Ae[k];
+            e[k] = 0;
+        }
+        return diag;
+    }
+
+    int m;
+    Vector diag;
+};
+
+Vector rightHandSide(std::size_t n)
+{
+    std::mt19937_64 rng(3);
+    std::uniform_real_distribution<double> u(-1, 1);
+    Vector b(n);
+    for (double& v : b) v = u(rng);
+    return b;
+}
+
+// Textbook CG (Hestenes & Stiefel) for reference.
+std::size_t plainCGIterations(const Poisson2D& A, const Vector& b, double tol)
+{
+    Vector x(b.size(), 0.0), r = b, p = b, Ap;
+    double rr = 0, bb = 0;
+    for (std::size_t i = 0; i < b.size(); ++i) rr += r[i]*r[i];
+    bb = rr;
+    std::size_t it = 0;
+    while (std::sqrt(rr/bb) > tol && it < 10000)
+    {
+        A.apply(p, Ap);
+        double pAp = 0;
+        for (std::size_t i = 0; i < b.size(); ++i) pAp += p[i]*Ap[i];
+        const double alpha = rr/pAp;
+        double rrNew = 0;
+        for (std::size_t i = 0; i < b.size(); ++i)
+        {
+            x[i] += alpha*p[i];
+            r[i] -= alpha*Ap[i];
+            rrNew += r[i]*r[i];
+        }
+        for (std::size_t i = 0; i < b.size(); ++i) p[i] = r[i] + rrNew/rr*p[i];
+        rr = rrNew;
+        ++it;
+    }
+    return it;
+}
+
+class FlexibleCGTest : public ::testing::Test
+{
+protected:
+    Poisson2D poisson{24};
+    Vector b = rightHandSide(24*24);
+    FlexibleCG::Operator A = [this](const Vector& x, Vector& y) { poisson.apply(x, y); };
+    double tol = 1e-8;
+    std::size_t cgIterations = plainCGIterations(poisson, b, tol);
+
+    FlexibleCGSettings settings(std::size_t kept = 2) const
+    {
+        FlexibleCGSettings s;
+        s.relativeTolerance = tol;
+        s.keptDirections = kept;
+        return s;
+    }
+
+    double trueResidual(const Vector& x) const
+    {
+        Vector Ax;
+        poisson.apply(x, Ax);
+        double rr = 0, bb = 0;
+        for (std::size_t i = 0; i < b.size(); ++i)
+        {
+            rr += (b[i] - Ax[i])*(b[i] - Ax[i]);
+            bb += b[i]*b[i];
+        }
+        return std::sqrt(rr/bb);
+    }
+};
+
+} // namespace
+
+
+TEST_F(FlexibleCGTest, IdentityPreconditionerIsPlainCG)
+{
+    Vector x(b.size(), 0.0);
+    const auto identity = [](const Vector& r, Vector& z) { z = r; };
+    const auto result = FlexibleCG(settings(1)).solve(A, identity, b, x);
+    EXPECT_TRUE(result.converged);
+    // Same method as textbook CG; on this ill-conditioned problem (483
+    // iterations for 576 unknowns) round-off shifts the count slightly.
+    EXPECT_LE(double(result.iterations), 1.01*double(cgIterations));
+    EXPECT_LE(trueResidual(x), 1.01*tol);
+}
+
+TEST_F(FlexibleCGTest, JacobiNeedsFewerIterationsThanCG)
+{
+    const Vector& diag = poisson.diagonal();
+    const auto jacobi = [&](const Vector& r, Vector& z)
+    {
+        z.resize(r.size());
+        for (std::size_t i = 0; i < r.size(); ++i) z[i] = r[i]/diag[i];
+    };
+    Vector x(b.size(), 0.0);
+    const auto result = FlexibleCG(settings()).solve(A, jacobi, b, x);
+    EXPECT_TRUE(result.converged);
+    EXPECT_LT(result.iterations, cgIterations);
+    EXPECT_LE(trueResidual(x), 1.01*tol);
+}
+
+TEST_F(FlexibleCGTest, NonlinearPreconditionerConverges)
+{
+    const Vector& diag = poisson.diagonal();
+    // A network-like map: not linear, not symmetric.
+    const auto nonlinear = [&](const Vector& r, Vector& z)
+    {
+        z.resize(r.size());
+        for (std::size_t i = 0; i < r.size(); ++i)
+            z[i] = r[i]/diag[i]*(1 + 0.3*std::tanh(5*r[i]))
+                 + (i > 0 ? 0.1*r[i - 1]/diag[i] : 0.0);
+    };
+    Vector x(b.size(), 0.0);
+    const auto result = FlexibleCG(settings()).solve(A, nonlinear, b, x);
+    EXPECT_TRUE(result.converged);
+    EXPECT_LE(result.iterations, cgIterations);
+    EXPECT_LE(trueResidual(x), 1.01*tol);
+}
+
+TEST_F(FlexibleCGTest, BadPreconditionersFallBackToCG)
+{
+    std::mt19937_64 rng(11);
+    std::normal_distribution<double> normal;
+    const std::vector<FlexibleCG::Preconditioner> bad
+    {
+        [](const Vector& r, Vector& z) { z.assign(r.size(), 0.0); },
+        [](const Vector& r, Vector& z) { z = r; for (double& v : z) v = -v; },
+        [](const Vector& r, Vector& z) { z.assign(r.size(), std::numeric_limits<double>::quiet_NaN()); },
+        [&](const Vector& r, Vector& z) { z.resize(r.size()); for (double& v : z) v = normal(rng); },
+        [](const Vector& r, Vector& z) { z.assign(r.size() - 1, 1.0); },
+    };
+    // Unpreconditioned runs of the same method (keptDirections 2): within
+    // round-off of textbook CG on this ill-conditioned problem.
+    Vector x0(b.size(), 0.0);
+    const auto identity = [](const Vector& r, Vector& z) { z = r; };
+    const std::size_t unpreconditioned = FlexibleCG(settings()).solve(A, identity, b, x0).iterations;
+    EXPECT_LE(double(unpreconditioned), 1.02*double(cgIterations));
+    for (std::size_t k = 0; k < bad.size(); ++k)
+    {
+        Vector x(b.size(), 0.0);
+        const auto result = FlexibleCG(settings()).solve(A, bad[k], b, x);
+        EXPECT_TRUE(result.converged) << "bad preconditioner " << k;
+        EXPECT_LE(result.iterations, unpreconditioned) << "bad preconditioner " << k;
+        EXPECT_GT(result.fallbacks, 0u) << "bad preconditioner " << k;
+        EXPECT_LE(trueResidual(x), 1.01*tol) << "bad preconditioner " << k;
+    }
+}
+
+TEST_F(FlexibleCGTest, ResidualHistoryAndTrueResidual)
+{
+    FlexibleCGSettings s = settings();
+    s.trueResidualEvery = 10;
+    Vector x(b.size(), 0.0);
+    const auto identity = [](const Vector& r, Vector& z) { z = r; };
+    const auto result = FlexibleCG(s).solve(A, identity, b, x);
+    ASSERT_EQ(result.history.size(), result.iterations + 1);
+    EXPECT_DOUBLE_EQ(result.history.front(), 1.0);
+    EXPECT_LE(result.history.back(), tol);
+    EXPECT_NEAR(result.relativeResidual, trueResidual(x), 1e-12);
+}
+
+TEST_F(FlexibleCGTest, BadInputIsRejected)
+{
+    const auto identity = [](const Vector& r, Vector& z) { z = r; };
+    Vector x(3, 0.0);
+    EXPECT_THROW(FlexibleCG().solve(A, identity, b, x), std::invalid_argument);
+    Vector nanB = b;
+    nanB[5] = std::numeric_limits<double>::quiet_NaN();
+    Vector y(b.size(), 0.0);
+    EXPECT_THROW(FlexibleCG().solve(A, identity, nanB, y), std::invalid_argument);
+    const FlexibleCG::Operator negative = [&](const Vector& v, Vector& w)
+    {
+        poisson.apply(v, w);
+        for (double& value : w) value = -value;
+    };
+    EXPECT_THROW(FlexibleCG().solve(negative, identity, b, y), std::runtime_error);
+    FlexibleCGSettings zeroKept;
+    zeroKept.keptDirections = 0;
+    EXPECT_THROW(FlexibleCG{zeroKept}, std::invalid_argument);
+}
