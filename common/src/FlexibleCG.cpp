@@ -72,7 +72,8 @@ FlexibleCGResult FlexibleCG::solve
 
     FlexibleCGResult result;
     const double normB = std::sqrt(dot(b, b));
-    Vector r(n), Ax(n), z(n), Ap(n);
+    // Work vectors, allocated once (c, Ac: the plain CG candidate).
+    Vector r(n), Ax(n), z(n), Ap(n), c(n), Ac(n);
 
     auto trueResidual = [&]()
     {
@@ -131,7 +132,7 @@ FlexibleCGResult FlexibleCG::solve
         if (!useful || settings_.safeguard)
         {
             // The plain CG direction: the residual, A-orthogonalised.
-            Vector c = r, Ac(n);
+            c = r;
             orthogonalise(c);
             A(c, Ac);
             const double rc = dot(r, c);

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iostream>
 #include <limits>
 #include <random>
 #include <stdexcept>
+#include <string>
 
 using mlcfd::FlexibleCG;
 using mlcfd::FlexibleCGSettings;
@@ -116,6 +118,22 @@ protected:
         return s;
     }
 
+    /// Solve from x = 0 with @p M, check convergence to the tolerance of the
+    /// true residual, return the result.
+    mlcfd::FlexibleCGResult solveAndCheck
+    (
+        const FlexibleCG::Preconditioner& M,
+        const FlexibleCGSettings& s,
+        const std::string& what
+    ) const
+    {
+        Vector x(b.size(), 0.0);
+        const auto result = FlexibleCG(s).solve(A, M, b, x);
+        EXPECT_TRUE(result.converged) << what;
+        EXPECT_LE(trueResidual(x), 1.01*tol) << what;
+        return result;
+    }
+
     double trueResidual(const Vector& x) const
     {
         Vector Ax;
@@ -135,14 +153,13 @@ protected:
 
 TEST_F(FlexibleCGTest, IdentityPreconditionerIsPlainCG)
 {
-    Vector x(b.size(), 0.0);
     const auto identity = [](const Vector& r, Vector& z) { z = r; };
-    const auto result = FlexibleCG(settings(1)).solve(A, identity, b, x);
-    EXPECT_TRUE(result.converged);
+    const auto result = solveAndCheck(identity, settings(1), "identity");
+    std::cout << "FlexibleCG with the identity: " << result.iterations
+              << " iterations, textbook CG: " << cgIterations << '\n';
     // Same method as textbook CG; on this ill-conditioned problem (483
     // iterations for 576 unknowns) round-off shifts the count slightly.
     EXPECT_LE(double(result.iterations), 1.01*double(cgIterations));
-    EXPECT_LE(trueResidual(x), 1.01*tol);
 }
 
 TEST_F(FlexibleCGTest, JacobiNeedsFewerIterationsThanCG)
@@ -153,11 +170,7 @@ TEST_F(FlexibleCGTest, JacobiNeedsFewerIterationsThanCG)
         z.resize(r.size());
         for (std::size_t i = 0; i < r.size(); ++i) z[i] = r[i]/diag[i];
     };
-    Vector x(b.size(), 0.0);
-    const auto result = FlexibleCG(settings()).solve(A, jacobi, b, x);
-    EXPECT_TRUE(result.converged);
-    EXPECT_LT(result.iterations, cgIterations);
-    EXPECT_LE(trueResidual(x), 1.01*tol);
+    EXPECT_LT(solveAndCheck(jacobi, settings(), "Jacobi").iterations, cgIterations);
 }
 
 TEST_F(FlexibleCGTest, NonlinearPreconditionerConverges)
@@ -171,11 +184,7 @@ TEST_F(FlexibleCGTest, NonlinearPreconditionerConverges)
             z[i] = r[i]/diag[i]*(1 + 0.3*std::tanh(5*r[i]))
                  + (i > 0 ? 0.1*r[i - 1]/diag[i] : 0.0);
     };
-    Vector x(b.size(), 0.0);
-    const auto result = FlexibleCG(settings()).solve(A, nonlinear, b, x);
-    EXPECT_TRUE(result.converged);
-    EXPECT_LE(result.iterations, cgIterations);
-    EXPECT_LE(trueResidual(x), 1.01*tol);
+    EXPECT_LE(solveAndCheck(nonlinear, settings(), "nonlinear").iterations, cgIterations);
 }
 
 TEST_F(FlexibleCGTest, BadPreconditionersFallBackToCG)
@@ -192,18 +201,16 @@ TEST_F(FlexibleCGTest, BadPreconditionersFallBackToCG)
     };
     // Unpreconditioned runs of the same method (keptDirections 2): within
     // round-off of textbook CG on this ill-conditioned problem.
-    Vector x0(b.size(), 0.0);
     const auto identity = [](const Vector& r, Vector& z) { z = r; };
-    const std::size_t unpreconditioned = FlexibleCG(settings()).solve(A, identity, b, x0).iterations;
+    const std::size_t unpreconditioned =
+        solveAndCheck(identity, settings(), "identity").iterations;
     EXPECT_LE(double(unpreconditioned), 1.02*double(cgIterations));
     for (std::size_t k = 0; k < bad.size(); ++k)
     {
-        Vector x(b.size(), 0.0);
-        const auto result = FlexibleCG(settings()).solve(A, bad[k], b, x);
-        EXPECT_TRUE(result.converged) << "bad preconditioner " << k;
-        EXPECT_LE(result.iterations, unpreconditioned) << "bad preconditioner " << k;
-        EXPECT_GT(result.fallbacks, 0u) << "bad preconditioner " << k;
-        EXPECT_LE(trueResidual(x), 1.01*tol) << "bad preconditioner " << k;
+        const std::string what = "bad preconditioner " + std::to_string(k);
+        const auto result = solveAndCheck(bad[k], settings(), what);
+        EXPECT_LE(result.iterations, unpreconditioned) << what;
+        EXPECT_GT(result.fallbacks, 0u) << what;
     }
 }
 

@@ -20,6 +20,7 @@ Progress goes to stdout (time, energy, dissipation, k_max eta, CFL).
 """
 import argparse
 import math
+import os
 import sys
 import time
 
@@ -218,6 +219,8 @@ def main(argv=None):
 
     box = SpectralBox(args.n, torch.float32 if args.single else torch.float64)
     if args.restart:
+        if not os.path.isfile(args.restart):
+            sys.exit(f"hitdns: --restart {args.restart}: no such file (write it with hitdns.py --out)")
         previous = torch.load(args.restart)
         uh = resample(previous["final"], SpectralBox(previous["n"]), box).to(
             torch.complex64 if args.single else torch.complex128)

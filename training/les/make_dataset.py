@@ -10,7 +10,7 @@ LES grid (sgsdata.py); training rows are subsampled to --max-rows per
 snapshot and grid.
 """
 import argparse
-import math
+import os
 import sys
 
 import torch
@@ -37,6 +37,8 @@ def main(argv=None):
     generator = torch.Generator().manual_seed(args.seed)
     describe = []
     for run_path in args.runs:
+        if not os.path.isfile(run_path):
+            sys.exit(f"make_dataset: {run_path}: no such file (write it with hitdns.py --out)")
         run = torch.load(run_path)
         snapshots = run["snapshots"]
         if not snapshots:

@@ -306,6 +306,8 @@ def main(argv=None):
     os.makedirs(args.models, exist_ok=True)
     os.makedirs(args.report, exist_ok=True)
 
+    if not os.path.isfile(args.dataset):
+        sys.exit(f"train_closures: {args.dataset}: no such file (write it with make_dataset.py)")
     data = torch.load(args.dataset)
     rows = data["rows"]
     train_mask = (rows["split"] == 0) & (rows["filter"] == 0)
