@@ -1,0 +1,84 @@
+"""Checks a --quick run of learned_preconditioner_bench (ctest
+dealii.bench.learnedPreconditioner).
+
+    python3 check_learned_preconditioner_bench.py QUICK.csv STRIP.csv
+
+QUICK.csv: the 2D and 3D, Dirichlet and Neumann systems with every solver.
+Each system has all seven solvers, each converged with a true residual near
+the tolerance; DIC-PCG needs fewer iterations than CG; FlexibleCG with the
+reference (Jacobi) models is not worse than CG by more than a few steps (the
+safeguard's promise).
+STRIP.csv: CG and DIC-PCG on a one-cell-thick strip, a tridiagonal matrix on
+which incomplete Cholesky has no fill-in to drop, so DIC is the exact
+factorisation and DIC-PCG must converge in one iteration.
+"""
+import csv
+import sys
+from collections import defaultdict
+
+TOLERANCE = 1e-6
+SOLVERS = ("CG", "DIC-PCG", "Trilinos ML", "PETSc GAMG", "hypre BoomerAMG",
+           "FlexibleCG + grid CNN", "FlexibleCG + graph net")
+
+
+def read(path):
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        sys.exit(f"{path}: no solves recorded")
+    return rows
+
+
+def solver_of(label):
+    # longest prefix first: "CG" is a prefix of nothing else but be explicit
+    for name in sorted(SOLVERS, key=len, reverse=True):
+        if label.startswith(name):
+            return name
+    sys.exit(f"unknown solver label '{label}'")
+
+
+def main(quick_csv, strip_csv):
+    failures = []
+    systems = defaultdict(dict)
+    for row in read(quick_csv):
+        systems[row["system"]][solver_of(row["solver"])] = row
+    if len(systems) != 4:
+        failures.append(f"{quick_csv}: {len(systems)} systems, 4 expected")
+    for system, solves in systems.items():
+        missing = set(SOLVERS) - set(solves)
+        if missing:
+            failures.append(f"{system}: no result for {sorted(missing)}")
+        for solver, row in solves.items():
+            residual = float(row["true_residual"])
+            print(f"{system:20s} {solver:24s} {row['iterations']:>5s} iterations, "
+                  f"true |r|/|b| {residual:.2g}")
+            if row["converged"] != "1":
+                failures.append(f"{system} {solver}: not converged")
+            if not residual <= 10 * TOLERANCE:
+                failures.append(f"{system} {solver}: true |r|/|b| {residual:.3g}")
+        if "CG" in solves and "DIC-PCG" in solves:
+            cg, dic = int(solves["CG"]["iterations"]), int(solves["DIC-PCG"]["iterations"])
+            if not dic < cg:
+                failures.append(f"{system}: DIC-PCG {dic} iterations, CG {cg}")
+            for learned in SOLVERS[-2:]:
+                if learned in solves and int(solves[learned]["iterations"]) > 1.05 * cg + 2:
+                    failures.append(f"{system} {learned}: {solves[learned]['iterations']} "
+                                    f"iterations, CG {cg}")
+
+    strip = {solver_of(row["solver"]): row for row in read(strip_csv)}
+    if strip.get("DIC-PCG", {}).get("iterations") != "1" or strip["DIC-PCG"]["converged"] != "1":
+        failures.append(f"strip: DIC-PCG (exact factorisation) took "
+                        f"{strip.get('DIC-PCG', {}).get('iterations')} iterations, 1 expected")
+    if int(strip.get("CG", {}).get("iterations", 0)) <= 1:
+        failures.append("strip: CG converged in one iteration: the strip test is void")
+
+    if failures:
+        print("FAILED:\n  " + "\n  ".join(failures))
+        sys.exit(1)
+    print("all solvers converged; DIC-PCG < CG on every system; DIC exact on the strip")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2])
