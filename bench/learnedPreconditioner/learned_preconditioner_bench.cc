@@ -711,7 +711,8 @@ namespace
     "  --csr FILE[:NXxNY[xNZ]] a dumped mlcfd-csr-system (repeatable); with a\n"
     "                          grid the grid models run on it too\n"
     "  --no-grids              only the --csr systems\n"
-    "  --solvers S,S,...       of CG,DIC-PCG,ML,GAMG,BoomerAMG,grid,graph (default all)\n"
+    "  --solvers S,S,...       of CG,DIC-PCG,ML,GAMG,BoomerAMG,grid,graph (default),\n"
+    "                          grid-plain,graph-plain (FlexibleCG without safeguard)\n"
     "  --grid2d-model FILE     (default models/preconditioner/grid2d.pt)\n"
     "  --grid3d-model FILE     (default models/preconditioner/grid3d.pt)\n"
     "  --graph-model FILE      (default models/preconditioner/graph.pt)\n"
@@ -793,7 +794,8 @@ namespace
             options.solvers = split(value(), ',');
             for (const std::string &s : options.solvers)
               if (s != "CG" && s != "DIC-PCG" && s != "ML" && s != "GAMG" &&
-                  s != "BoomerAMG" && s != "grid" && s != "graph")
+                  s != "BoomerAMG" && s != "grid" && s != "graph" && s != "grid-plain" &&
+                  s != "graph-plain")
                 throw std::invalid_argument("--solvers '" + s + "': unknown solver\n" + usage);
           }
         else if (option == "--grid2d-model")
@@ -845,10 +847,11 @@ namespace
       return "PETSc GAMG + KSPCG";
     if (solver == "BoomerAMG")
       return "hypre BoomerAMG + KSPCG (PETSc)";
-    if (solver == "grid")
-      return "FlexibleCG + grid CNN (" + std::to_string(system.grid.size()) + "D)";
-    if (solver == "graph")
-      return "FlexibleCG + graph net";
+    const std::string plain = solver.find("-plain") != std::string::npos ? ", no safeguard" : "";
+    if (solver.rfind("grid", 0) == 0)
+      return "FlexibleCG + grid CNN (" + std::to_string(system.grid.size()) + "D" + plain + ")";
+    if (solver.rfind("graph", 0) == 0)
+      return plain.empty() ? "FlexibleCG + graph net" : "FlexibleCG + graph net (no safeguard)";
     return "CG";
   }
 
@@ -947,7 +950,8 @@ main(int argc, char **argv)
       for (const LinearSystem &system : systems)
         for (const std::string &solver : options.solvers)
           {
-            if (solver == "grid" && system.grid.empty())
+            const bool grid_model = solver.rfind("grid", 0) == 0;
+            if (grid_model && system.grid.empty())
               continue;
             SolveRecord record;
             record.system = system.name;
@@ -964,15 +968,18 @@ main(int argc, char **argv)
               solve_petsc(system, solver, options.settings, record);
             else
               {
-                mlcfd::LearnedPreconditionerOptions learned = options.learned;
-                std::string                         model   = options.graph_model;
-                if (solver == "grid")
+                mlcfd::LearnedPreconditionerOptions learned  = options.learned;
+                mlcfd::FlexibleCGSettings           flexible = options.flexible;
+                std::string                         model    = options.graph_model;
+                if (solver.find("-plain") != std::string::npos)
+                  flexible.safeguard = false;
+                if (grid_model)
                   {
                     learned.grid = system.grid;
                     model = system.grid.size() == 2 ? options.grid2d_model :
                                                       options.grid3d_model;
                   }
-                solve_learned(system, model, learned, options.flexible, record);
+                solve_learned(system, model, learned, flexible, record);
                 record.solver += " " + model.substr(model.find_last_of('/') + 1);
               }
             std::cout << " " << record.iterations << " iterations"
