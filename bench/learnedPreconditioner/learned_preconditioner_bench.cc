@@ -609,6 +609,7 @@ namespace
                 const std::string                         &model,
                 const mlcfd::LearnedPreconditionerOptions &options,
                 const mlcfd::FlexibleCGSettings           &flexible,
+                const double                               time_limit,
                 SolveRecord                               &record)
   {
     // The first load in a process pays LibTorch's start-up, which is no
@@ -626,6 +627,7 @@ namespace
     const mlcfd::CSRMatrix &A = system.matrix;
     mlcfd::FlexibleCG       solver(flexible);
     std::vector<double>     x(A.rows, 0.0);
+    const double            b_norm = norm(system.rhs);
     watch = Stopwatch();
     const mlcfd::FlexibleCGResult result = solver.solve(
       [&A](const std::vector<double> &in, std::vector<double> &out) {
@@ -633,11 +635,19 @@ namespace
       },
       [&M](const std::vector<double> &r, std::vector<double> &z) { M.apply(r, z); },
       system.rhs,
-      x);
+      x,
+      mlcfd::FlexibleCG::Dot(),
+      // with a time limit: the relative tolerance, or the time is up
+      time_limit > 0 ? mlcfd::FlexibleCG::Converged(
+                         [&](const std::vector<double> &r, std::size_t) {
+                           return norm(r) <= flexible.relativeTolerance * b_norm ||
+                                  watch.elapsed().wall > time_limit;
+                         }) :
+                       mlcfd::FlexibleCG::Converged());
     record.solve             = watch.elapsed();
     record.inference_seconds = M.inferenceSeconds();
     record.iterations        = result.iterations;
-    record.converged         = result.converged;
+    record.converged         = result.history.back() <= flexible.relativeTolerance;
     record.history           = result.history;
     record.true_residual     = true_relative_residual(system, x.data());
     std::ostringstream note;
@@ -645,6 +655,8 @@ namespace
          << " network directions rejected";
     if (M.fallbacks() > 0)
       note << "; " << M.fallbacks() << " non-finite outputs";
+    if (!record.converged && time_limit > 0 && record.solve.wall > time_limit)
+      note << "; stopped at the time limit";
     record.note = note.str();
   }
 
@@ -701,6 +713,7 @@ namespace
     std::string         graph_model  = "models/preconditioner/graph.pt";
     std::string         output       = "learned_preconditioner";
     std::string         write_systems;
+    double              time_limit = 0;
     unsigned int        seed         = 1;
     SolveSettings       settings;
     mlcfd::FlexibleCGSettings           flexible;
@@ -731,7 +744,8 @@ namespace
     "  --seed N                right-hand side (default 1)\n"
     "  --output PREFIX         writes PREFIX.md, PREFIX.csv, PREFIX_history.csv\n"
     "                          (default learned_preconditioner)\n"
-    "  --write-systems DIR     also dump the grid systems as DIR/<system>.csr\n";
+    "  --write-systems DIR     also dump the grid systems as DIR/<system>.csr\n"
+    "  --time-limit S          stop a network's solve after S s wall (default 0: none)\n";
 
   Options
   parse_options(int argc, char **argv)
@@ -826,6 +840,8 @@ namespace
           options.seed = number();
         else if (option == "--output")
           options.output = value();
+        else if (option == "--time-limit")
+          options.time_limit = number();
         else if (option == "--write-systems")
           options.write_systems = value();
         else
@@ -991,7 +1007,7 @@ main(int argc, char **argv)
                     model = system.grid.size() == 2 ? options.grid2d_model :
                                                       options.grid3d_model;
                   }
-                solve_learned(system, model, learned, flexible, record);
+                solve_learned(system, model, learned, flexible, options.time_limit, record);
                 record.solver += " " + model.substr(model.find_last_of('/') + 1);
               }
             std::cout << " " << record.iterations << " iterations"
