@@ -23,7 +23,8 @@
  *  - GAMG        PETSc KSPCG + PCGAMG (PETSc's defaults)
  *  - BoomerAMG   PETSc KSPCG + PCHYPRE boomeramg (strong threshold 0.25 in
  *                2D, 0.5 in 3D, HMIS coarsening, ext+i interpolation)
- *  - grid, graph mlcfd::FlexibleCG (2 kept directions, safeguard) with
+ *  - grid, graph mlcfd::FlexibleCG (2 kept directions, safeguard: plain CG
+ *                alongside, the first to converge wins) with
  *                mlcfd::LearnedPreconditioner and the grid (CNN) or graph
  *                model; grid-plain, graph-plain: without the safeguard
  * Setup (hierarchy, factorisation, model load and scaling) and solve are
@@ -651,8 +652,14 @@ namespace
     record.history           = result.history;
     record.true_residual     = true_relative_residual(system, x.data());
     std::ostringstream note;
-    note << M.device() << "; " << result.fallbacks << " of " << result.iterations
-         << " network directions rejected";
+    note << M.device();
+    if (result.fallbacks > 0)
+      note << "; " << result.fallbacks << " of " << result.iterations
+           << " network outputs useless (residual used)";
+    if (result.plainCG)
+      note << "; plain CG (safeguard) finished first";
+    if (result.abandonedAt > 0)
+      note << "; network abandoned after " << result.abandonedAt << " iterations";
     if (M.fallbacks() > 0)
       note << "; " << M.fallbacks() << " non-finite outputs";
     if (!record.converged && time_limit > 0 && record.solve.wall > time_limit)

@@ -6,8 +6,8 @@ dealii.bench.learnedPreconditioner).
 QUICK.csv: the 2D and 3D, Dirichlet and Neumann systems with every solver.
 Each system has all seven solvers, each converged with a true residual near
 the tolerance; DIC-PCG needs fewer iterations than CG; FlexibleCG with the
-reference (Jacobi) models is not worse than CG by more than a few steps (the
-safeguard's promise).
+reference (Jacobi) models takes no more iterations than CG (the safeguard
+runs CG alongside).
 STRIP.csv: CG and DIC-PCG on a one-cell-thick strip, a tridiagonal matrix on
 which incomplete Cholesky has no fill-in to drop, so DIC is the exact
 factorisation and DIC-PCG must converge in one iteration.
@@ -65,7 +65,7 @@ def main(quick_csv, strip_csv, dumped_csv):
             if not dic < cg:
                 failures.append(f"{system}: DIC-PCG {dic} iterations, CG {cg}")
             for learned in SOLVERS[-2:]:
-                if learned in solves and int(solves[learned]["iterations"]) > 1.05 * cg + 2:
+                if learned in solves and int(solves[learned]["iterations"]) > cg:
                     failures.append(f"{system} {learned}: {solves[learned]['iterations']} "
                                     f"iterations, CG {cg}")
 
