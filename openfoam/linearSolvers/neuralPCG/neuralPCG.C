@@ -27,6 +27,23 @@ namespace Foam
 
 // * * * * * * * * * * * * * Private Member Functions  * * * * * * * * * * * //
 
+namespace
+{
+
+//- "(nx ny nz)" as the user wrote it (OpenFOAM's List output adds the size)
+Foam::string gridString(const Foam::labelList& grid)
+{
+    Foam::string s("(");
+    forAll(grid, dir)
+    {
+        s += (dir ? " " : "") + Foam::name(grid[dir]);
+    }
+    return s + ")";
+}
+
+} // End anonymous namespace
+
+
 Foam::scalar Foam::neuralPCG::diagonalSign() const
 {
     const label comm = matrix().mesh().comm();
@@ -133,7 +150,7 @@ void Foam::neuralPCG::readControls()
     if (grid_.size() && (grid_.size() < 2 || grid_.size() > 3 || min(grid_) < 1))
     {
         FatalIOErrorInFunction(controlDict_)
-            << "entry 'grid " << grid_ << "' must give 2 or 3 positive cell"
+            << "entry 'grid " << gridString(grid_).c_str() << "' must give 2 or 3 positive cell"
             << " counts (nx ny [nz])" << exit(FatalIOError);
     }
 
@@ -277,7 +294,8 @@ Foam::solverPerformance Foam::neuralPCG::solve
         else
         {
             FatalIOError
-                << grid_ << " has " << gridCells << " cells";
+                << gridString(grid_).c_str() << " has " << gridCells
+                << " cells";
         }
         FatalIOError << exit(FatalIOError);
     }
