@@ -96,26 +96,29 @@ mlcfd::LearnedPreconditioner& Foam::neuralPCGState::preconditioner
     const labelList& grid
 )
 {
-    const bool sameSettings =
-        modelFile == modelFile_ && device == device_ && grid == grid_;
+    if
+    (
+        preconditioner_
+     && modelFile == modelFile_ && device == device_ && grid == grid_
+    )
+    {
+        // Only the values changed: new scaling and edge weights, same network.
+        preconditioner_->setMatrix(matrix_->csr());
+        return *preconditioner_;
+    }
 
     mlcfd::LearnedPreconditionerOptions options;
     options.device = device;
     options.grid.assign(grid.begin(), grid.end());
 
-    // The scaling (and a graph model's edge weights) follow the matrix
-    // values, which change every solve.
+    preconditioner_.reset();
     preconditioner_.reset
     (
         new mlcfd::LearnedPreconditioner(modelFile, matrix_->csr(), options)
     );
-
-    if (!sameSettings)
-    {
-        modelFile_ = modelFile;
-        device_ = device;
-        grid_ = grid;
-    }
+    modelFile_ = modelFile;
+    device_ = device;
+    grid_ = grid;
 
     return *preconditioner_;
 }
