@@ -31,8 +31,10 @@ Description
 
 Usage
     \verbatim
-    mlcfdPoissonBenchmark [-seed 1] [-modes 8] [-parallel]
+    mlcfdPoissonBenchmark [-seed 1] [-modes 8] [-negate] [-parallel]
     \endverbatim
+    -negate solves the same problem as -laplacian(p) == -s: the matrix has
+    a positive diagonal (fvm::laplacian's is negative).
     with, in system/fvSolution:
     \verbatim
     benchmark
@@ -127,6 +129,11 @@ int main(int argc, char *argv[])
     );
     argList::addOption("seed", "label", "Source's random seed (default 1)");
     argList::addOption("modes", "label", "Source's Fourier modes (default 8)");
+    argList::addBoolOption
+    (
+        "negate",
+        "Solve -laplacian(p) == -s instead (a positive diagonal)"
+    );
 
     #include "setRootCase.H"
     #include "createTime.H"
@@ -175,6 +182,10 @@ int main(int argc, char *argv[])
     p.correctBoundaryConditions();
 
     fvScalarMatrix pEqn(fvm::laplacian(p) == source);
+    if (args.found("negate"))
+    {
+        pEqn.negate();
+    }
     if (pureNeumann)
     {
         pEqn.setReference(0, 0);
