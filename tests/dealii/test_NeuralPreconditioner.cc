@@ -415,8 +415,10 @@ TEST(NeuralPreconditioner, MisuseThrows)
     }
     catch (const ExceptionBase& e)
     {
-        EXPECT_NE(std::string(e.what()).find("src has 10 locally owned entries but the matrix"
-                                             " given to initialize() has 1600"),
+        // (deal.II wraps the message's lines)
+        EXPECT_NE(std::string(e.what()).find("src has 10 locally owned entries"),
+                  std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("1600 locally owned rows"),
                   std::string::npos) << e.what();
     }
     network.vmult(z, r);  // still usable

@@ -64,6 +64,43 @@ namespace internal
     {
         return petsc::localCSR(matrix);
     }
+
+    /// Trilinos: straight from Epetra's local rows (deal.II's row iterators
+    /// copy each row, which takes seconds for 10^4 rows). Local row i is
+    /// entry i of the locally owned part of the vectors.
+    inline CSRMatrix local_csr(const ::dealii::TrilinosWrappers::SparseMatrix& matrix)
+    {
+        AssertThrow(matrix.m() == matrix.n(),
+                    ::dealii::ExcMessage("NeuralPreconditioner needs a square matrix, not "
+                        + std::to_string(matrix.m()) + " x " + std::to_string(matrix.n())));
+        const Epetra_CrsMatrix& A = matrix.trilinos_matrix();
+        const Epetra_Map& rows = A.RowMap();
+        const Epetra_Map& columns = A.ColMap();
+        CSRMatrix csr;
+        csr.rows = static_cast<std::size_t>(A.NumMyRows());
+        csr.rowStart.reserve(csr.rows + 1);
+        csr.rowStart.push_back(0);
+        for (int row = 0; row < A.NumMyRows(); ++row)
+        {
+            int entries = 0;
+            double* values = nullptr;
+            int* indices = nullptr;
+            const int error = A.ExtractMyRowView(row, entries, values, indices);
+            AssertThrow(error == 0, ::dealii::TrilinosWrappers::SparseMatrix::ExcTrilinosError(error));
+            for (int k = 0; k < entries; ++k)
+            {
+                // Local column index -> global -> local row (-1: other process).
+                const int column = rows.LID(columns.GID(indices[k]));
+                if (column >= 0 && (column == row || values[k] != 0.0))
+                {
+                    csr.column.push_back(column);
+                    csr.value.push_back(values[k]);
+                }
+            }
+            csr.rowStart.push_back(static_cast<std::int64_t>(csr.column.size()));
+        }
+        return csr;
+    }
 } // namespace internal
 
 
