@@ -358,6 +358,9 @@ TEST(NeuralPreconditioner, BadNetworksCannotMakeFlexibleCGWorseThanCG)
             z.resize(r.size());
             network.get_network().apply(r.data(), z.data());
         }, rhs, x);
+        std::cout << name << ": " << result.iterations << " iterations (plain CG "
+                  << plain.iterations << "), " << result.fallbacks << " CG steps taken"
+                  << std::endl;
         EXPECT_TRUE(result.converged) << name;
         EXPECT_LE(result.iterations, plain.iterations) << name;
         EXPECT_GT(result.fallbacks, 0u) << name << ": the safeguard never took over";
