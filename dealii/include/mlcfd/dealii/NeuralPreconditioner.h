@@ -123,8 +123,10 @@ namespace internal
  * A network is nonlinear and not symmetric in general: use a flexible
  * method (SolverFlexibleCG, SolverFGMRES), not SolverCG, whose theory needs
  * a fixed symmetric positive definite preconditioner. (deal.II 9.4's
- * SolverFlexibleCG breaks down with PreconditionIdentity, for which it never
- * fills the previous preconditioned residual; with this class it does not.)
+ * SolverFlexibleCG misbehaves with PreconditionIdentity: its flexible
+ * formula uses the previous preconditioned residual, which the identity
+ * shortcut never computes. Use SolverCG for unpreconditioned runs; this
+ * class is applied like any other preconditioner and is not affected.)
  * A network that returns non-finite values is replaced by Jacobi for that
  * application and counted in n_fallbacks(); a network that is merely bad
  * can still slow SolverFlexibleCG down. mlcfd::FlexibleCG with its
