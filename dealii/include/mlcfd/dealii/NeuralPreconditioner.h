@@ -151,6 +151,11 @@ namespace internal
  *   std::cout << preconditioner.n_applications() << " applications in "
  *             << preconditioner.inference_seconds() << " s\n";
  * @endcode
+ *
+ * See also mlcfd::petsc::setLearnedPreconditioner() (the same network as a
+ * PETSc PCSHELL, for KSPFCG; initialize() with get_shared_network() shares
+ * one loaded network between both), and ModelPreconditioner (a pointwise
+ * model applied row by row, without the matrix graph).
  */
 class NeuralPreconditioner : public ::dealii::Subscriptor
 {
