@@ -4,7 +4,7 @@
 #define MLCFD_DEALII_NEURAL_PRECONDITIONER_H
 
 #include "mlcfd/LearnedPreconditioner.h"
-#include "mlcfd/dealii/ModelPreconditioner.h"  // internal::LocalValues, owned_rows
+#include "mlcfd/dealii/ModelPreconditioner.h"  // internal::LocalValues
 #include "mlcfd/petsc/LearnedPCShell.h"        // petsc::localCSR
 
 #include <deal.II/base/exceptions.h>
@@ -28,30 +28,34 @@ namespace dealii
 
 namespace internal
 {
-    /// The locally owned rows of a deal.II or Trilinos matrix with the
-    /// columns of the same process, numbered from the first owned row (the
-    /// core's CSRMatrix). Zero off-diagonal entries of the sparsity pattern
-    /// are left out; the diagonal is always kept.
+    /// Throws unless @p matrix is square.
     template <typename MatrixType>
-    CSRMatrix local_csr(const MatrixType& matrix)
+    void assert_square(const MatrixType& matrix)
     {
         AssertThrow(matrix.m() == matrix.n(),
                     ::dealii::ExcMessage("NeuralPreconditioner needs a square matrix, not "
                         + std::to_string(matrix.m()) + " x " + std::to_string(matrix.n())));
-        const auto range = owned_rows(matrix);
-        const std::size_t first = range.first, last = range.second;
+    }
+
+    /// The rows of @p matrix as the core's CSRMatrix: the locally owned rows
+    /// with the columns of the same process, numbered like the locally owned
+    /// entries of the vectors. Zero off-diagonal entries of the sparsity
+    /// pattern (assembly keeps them) are left out, so the network sees the
+    /// graph of the matrix; the diagonal is always kept.
+    inline CSRMatrix local_csr(const ::dealii::SparseMatrix<double>& matrix)
+    {
+        assert_square(matrix);
         CSRMatrix csr;
-        csr.rows = last - first;
+        csr.rows = matrix.m();
         csr.rowStart.reserve(csr.rows + 1);
         csr.rowStart.push_back(0);
-        for (std::size_t row = first; row < last; ++row)
+        for (std::size_t row = 0; row < csr.rows; ++row)
         {
             for (auto entry = matrix.begin(row); entry != matrix.end(row); ++entry)
             {
-                const std::size_t column = entry->column();
-                if (column >= first && column < last && (column == row || entry->value() != 0.0))
+                if (entry->column() == row || entry->value() != 0.0)
                 {
-                    csr.column.push_back(static_cast<std::int64_t>(column - first));
+                    csr.column.push_back(static_cast<std::int64_t>(entry->column()));
                     csr.value.push_back(entry->value());
                 }
             }
@@ -62,17 +66,15 @@ namespace internal
 
     inline CSRMatrix local_csr(const ::dealii::PETScWrappers::MPI::SparseMatrix& matrix)
     {
+        assert_square(matrix);
         return petsc::localCSR(matrix);
     }
 
     /// Trilinos: straight from Epetra's local rows (deal.II's row iterators
-    /// copy each row, which takes seconds for 10^4 rows). Local row i is
-    /// entry i of the locally owned part of the vectors.
+    /// copy each row: seconds for 10^4 rows).
     inline CSRMatrix local_csr(const ::dealii::TrilinosWrappers::SparseMatrix& matrix)
     {
-        AssertThrow(matrix.m() == matrix.n(),
-                    ::dealii::ExcMessage("NeuralPreconditioner needs a square matrix, not "
-                        + std::to_string(matrix.m()) + " x " + std::to_string(matrix.n())));
+        assert_square(matrix);
         const Epetra_CrsMatrix& A = matrix.trilinos_matrix();
         const Epetra_Map& rows = A.RowMap();
         const Epetra_Map& columns = A.ColMap();
