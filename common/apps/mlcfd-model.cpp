@@ -285,7 +285,10 @@ int solve(const std::string& file, const std::string& systemFile, const std::vec
     };
     report("model", learned, learnedSeconds);
     std::cout << " (inference " << preconditioner.inferenceSeconds() << " s, "
-              << learned.fallbacks << " safeguard fallbacks)\n";
+              << learned.fallbacks << " useless outputs replaced by the residual"
+              << (learned.plainCG ? "; the safeguard's plain CG converged first" : "")
+              << (learned.abandonedAt ? "; network abandoned after iteration "
+                  + std::to_string(learned.abandonedAt) : std::string()) << ")\n";
     report("CG", cg, cgSeconds);
     std::cout << '\n';
 

@@ -73,15 +73,15 @@ FlexibleCGResult FlexibleCG::solve
 
     FlexibleCGResult result;
     const double normB = std::sqrt(dot(b, b));
-    // Work vectors, allocated once (c, Ac: the plain CG candidate).
-    Vector r(n), Ax(n), z(n), Ap(n), c(n), Ac(n);
+    // Work vectors, allocated once.
+    Vector r(n), Ax(n), z(n), Ap(n);
 
-    auto trueResidual = [&]()
+    const auto residualOf = [&](const Vector& xk, Vector& rk)
     {
-        A(x, Ax);
-        for (std::size_t i = 0; i < n; ++i) r[i] = b[i] - Ax[i];
+        A(xk, Ax);
+        for (std::size_t i = 0; i < n; ++i) rk[i] = b[i] - Ax[i];
     };
-    trueResidual();
+    residualOf(x, r);
     if (normB == 0)
     {
         // b = 0: x = 0 is the solution.
@@ -90,106 +90,159 @@ FlexibleCGResult FlexibleCG::solve
         result.history.push_back(0);
         return result;
     }
-    double normR = std::sqrt(dot(r, r));
-    result.history.push_back(normR/normB);
-    const auto converged = [&]()
+    const auto converged = [&](const Vector& rk, double normRk)
     {
         return userConverged
-            ? userConverged(r, result.iterations)
-            : normR <= settings_.relativeTolerance*normB;
+            ? userConverged(rk, result.iterations)
+            : normRk <= settings_.relativeTolerance*normB;
+    };
+    const auto positiveCurvature = [](double pAp)
+    {
+        if (!(pAp > 0))
+        {
+            throw std::runtime_error("FlexibleCG: p.A p = " + std::to_string(pAp)
+                + " <= 0: the operator is not positive definite");
+        }
+        return pAp;
     };
 
-    std::deque<Direction> kept;
-    while (!converged() && result.iterations < settings_.maxIterations)
+    // The safeguard's plain CG (Hestenes-Stiefel) from the same x0.
+    const bool shadow = settings_.safeguard;
+    Vector xCG, rCG, pCG, ApCG;
+    double rrCG = 0;
+    if (shadow)
     {
-        auto orthogonalise = [&](Vector& p)
-        {
-            for (const Direction& d : kept)
-            {
-                const double beta = dot(p, d.Ap)/d.pAp;
-                for (std::size_t i = 0; i < n; ++i) p[i] -= beta*d.p[i];
-            }
-        };
-        auto positiveCurvature = [](double pAp)
-        {
-            if (!(pAp > 0))
-            {
-                throw std::runtime_error("FlexibleCG: p.A p = " + std::to_string(pAp)
-                    + " <= 0: the operator is not positive definite");
-            }
-            return pAp;
-        };
+        xCG = x;
+        rCG = r;
+        pCG = r;
+        ApCG.resize(n);
+        rrCG = dot(r, r);
+    }
 
-        // Candidate direction from the preconditioner, A-orthogonalised.
-        M(r, z);
-        bool useful = z.size() == n && allFinite(z);
-        double rz = 0, pAp = 0;
-        if (useful)
+    double normR = std::sqrt(dot(r, r)), normRCG = normR;
+    bool preconditioned = true;
+    result.history.push_back(normR/normB);
+
+    std::deque<Direction> kept;
+    const auto orthogonalise = [&](Vector& p)
+    {
+        for (const Direction& d : kept)
         {
-            orthogonalise(z);
-            rz = dot(r, z);
-            useful = std::isfinite(rz) && rz > 0;
+            const double beta = dot(p, d.Ap)/d.pAp;
+            for (std::size_t i = 0; i < n; ++i) p[i] -= beta*d.p[i];
         }
-        if (useful)
+    };
+
+    bool done = converged(r, normR);
+    while (!done && result.iterations < settings_.maxIterations)
+    {
+        if (preconditioned)
         {
-            A(z, Ap);
-            pAp = dot(z, Ap);
-            useful = std::isfinite(pAp) && pAp > 0;
-        }
-        if (!useful || settings_.safeguard)
-        {
-            // The plain CG direction: the residual, A-orthogonalised.
-            c = r;
-            orthogonalise(c);
-            A(c, Ac);
-            const double rc = dot(r, c);
-            const double cAc = positiveCurvature(dot(c, Ac));
-            // Decrease of the error's A-norm squared along each direction.
-            if (!useful || rc*rc/cAc > rz*rz/pAp)
+            // The preconditioner's direction, A-orthogonalised; the residual
+            // where it is useless.
+            M(r, z);
+            bool useful = z.size() == n && allFinite(z);
+            double pAp = 0;
+            if (useful)
+            {
+                orthogonalise(z);
+                const double rz = dot(r, z);
+                useful = std::isfinite(rz) && rz > 0;
+            }
+            if (useful)
+            {
+                A(z, Ap);
+                pAp = dot(z, Ap);
+                useful = std::isfinite(pAp) && pAp > 0;
+            }
+            if (!useful)
             {
                 ++result.fallbacks;
-                z.swap(c);
-                Ap.swap(Ac);
-                pAp = cAc;
+                z.assign(r.begin(), r.end());
+                orthogonalise(z);
+                A(z, Ap);
+                pAp = dot(z, Ap);
+            }
+            positiveCurvature(pAp);
+
+            const double alpha = dot(r, z)/pAp;
+            for (std::size_t i = 0; i < n; ++i)
+            {
+                x[i] += alpha*z[i];
+                r[i] -= alpha*Ap[i];
+            }
+
+            // Recycle the oldest direction's storage once all slots are used.
+            if (kept.size() == settings_.keptDirections)
+            {
+                kept.push_back(std::move(kept.front()));
+                kept.pop_front();
+                kept.back().p = z;
+                kept.back().Ap = Ap;
+                kept.back().pAp = pAp;
+            }
+            else
+            {
+                kept.push_back(Direction{z, Ap, pAp});
             }
         }
-        positiveCurvature(pAp);
-
-        const double alpha = dot(r, z)/pAp;
-        for (std::size_t i = 0; i < n; ++i)
+        if (shadow)
         {
-            x[i] += alpha*z[i];
-            r[i] -= alpha*Ap[i];
+            A(pCG, ApCG);
+            const double alpha = rrCG/positiveCurvature(dot(pCG, ApCG));
+            for (std::size_t i = 0; i < n; ++i)
+            {
+                xCG[i] += alpha*pCG[i];
+                rCG[i] -= alpha*ApCG[i];
+            }
+            const double rrNew = dot(rCG, rCG);
+            const double beta = rrNew/rrCG;
+            rrCG = rrNew;
+            for (std::size_t i = 0; i < n; ++i) pCG[i] = rCG[i] + beta*pCG[i];
         }
         ++result.iterations;
 
-        // Recycle the oldest direction's storage once all slots are used.
-        if (kept.size() == settings_.keptDirections)
-        {
-            kept.push_back(std::move(kept.front()));
-            kept.pop_front();
-            kept.back().p = z;
-            kept.back().Ap = Ap;
-            kept.back().pAp = pAp;
-        }
-        else
-        {
-            kept.push_back(Direction{z, Ap, pAp});
-        }
-
         if (settings_.trueResidualEvery > 0 && result.iterations % settings_.trueResidualEvery == 0)
         {
-            trueResidual();
+            if (preconditioned) residualOf(x, r);
+            if (shadow) residualOf(xCG, rCG);
         }
-        normR = std::sqrt(dot(r, r));
-        result.history.push_back(normR/normB);
+        if (preconditioned) normR = std::sqrt(dot(r, r));
+        if (shadow) normRCG = std::sqrt(dot(rCG, rCG));
+
+        if (preconditioned && converged(r, normR))
+        {
+            done = true;
+        }
+        else if (shadow && converged(rCG, normRCG))
+        {
+            done = true;
+            result.plainCG = true;
+        }
+        else if (shadow && preconditioned && settings_.abandonRatio > 0
+              && normRCG*settings_.abandonRatio < normR)
+        {
+            preconditioned = false;
+            result.abandonedAt = result.iterations;
+        }
+        const double best =
+            !shadow ? normR : !preconditioned ? normRCG : std::min(normR, normRCG);
+        result.history.push_back(best/normB);
     }
 
-    const bool recursiveConverged = converged();
-    trueResidual();
+    if (!done && shadow && (!preconditioned || normRCG < normR))
+    {
+        // Not converged in maxIterations: return the better of the two.
+        result.plainCG = true;
+    }
+    if (result.plainCG)
+    {
+        x.swap(xCG);
+    }
+    residualOf(x, r);
     normR = std::sqrt(dot(r, r));
     result.relativeResidual = normR/normB;
-    result.converged = recursiveConverged || converged();
+    result.converged = done || converged(r, normR);
     return result;
 }
 

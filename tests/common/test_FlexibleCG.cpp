@@ -210,7 +210,8 @@ TEST_F(FlexibleCGTest, BadPreconditionersFallBackToCG)
         const std::string what = "bad preconditioner " + std::to_string(k);
         const auto result = solveAndCheck(bad[k], settings(), what);
         EXPECT_LE(result.iterations, unpreconditioned) << what;
-        EXPECT_GT(result.fallbacks, 0u) << what;
+        // Rejected outright, or beaten by the safeguard's CG.
+        EXPECT_TRUE(result.fallbacks > 0 || result.plainCG) << what;
     }
 }
 

@@ -22,12 +22,20 @@ struct FlexibleCGSettings
     /// Recompute r = b - A x every this many iterations (0: never); guards
     /// against the drift of the recursively updated residual.
     std::size_t trueResidualEvery = 0;
-    /// Safeguard: every step also evaluates the plain CG direction (the
-    /// residual, A-orthogonalised; one more operator application) and takes
-    /// whichever lowers the A-norm of the error more. Without it the
-    /// preconditioner's direction is taken unless it is non-finite or not a
-    /// descent direction.
+    /// Safeguard: plain CG runs alongside from the same initial guess (one
+    /// more operator application per iteration) and the solve returns
+    /// whichever of the two converges first, so it never takes more
+    /// iterations than unpreconditioned CG. A step-by-step choice between the
+    /// two directions does not give that: a nonlinear preconditioner whose
+    /// every direction beats the CG direction locally can still lose CG's
+    /// global (Krylov) optimality, as can mixing the two directions.
+    /// Without the safeguard the preconditioner's direction is replaced by
+    /// the residual only when it is non-finite or not a descent direction.
     bool safeguard = true;
+    /// With the safeguard: once CG's residual is this many times smaller than
+    /// the preconditioned one, the preconditioner is no longer called (its
+    /// inference time saved); 0 keeps it to the end.
+    double abandonRatio = 10;
 };
 
 /// Outcome of FlexibleCG::solve.
@@ -37,9 +45,15 @@ struct FlexibleCGResult
     bool converged = false;
     /// |r|/|b| at the end (of the true residual).
     double relativeResidual = 0;
-    /// Steps in which the preconditioner's direction was rejected.
+    /// Steps in which the preconditioner's output was useless (non-finite,
+    /// wrong size, not a descent direction) and the residual was used.
     std::size_t fallbacks = 0;
-    /// |r|/|b| after each iteration (first entry: the initial residual).
+    /// With the safeguard: x is the plain CG solution (CG converged first).
+    bool plainCG = false;
+    /// Iteration after which the preconditioner was abandoned (0: never).
+    std::size_t abandonedAt = 0;
+    /// |r|/|b| after each iteration (first entry: the initial residual); with
+    /// the safeguard the smaller of the two methods' residuals.
     std::vector<double> history;
 };
 
@@ -47,10 +61,11 @@ struct FlexibleCGResult
 /// preconditioner M, also a nonlinear or non-symmetric one such as a network:
 /// each direction is M(r) A-orthogonalised against the last few directions,
 /// and the step is the exact line search along it, so the A-norm of the error
-/// never grows. With the safeguard each step takes the better of that
-/// direction and the plain CG one (the error's A-norm drops by (r.p)^2/p.Ap
-/// along p), so a bad network degrades the method to unpreconditioned CG,
-/// not below it; a non-finite or wrongly sized output counts as useless.
+/// never grows. The safeguard runs plain CG alongside and returns the
+/// solution of whichever converges first, so a bad network degrades the
+/// method to unpreconditioned CG (at the price of one operator application
+/// per iteration), not below it; a non-finite or wrongly sized output counts
+/// as useless.
 ///
 /// Vectors are plain std::vector<double>; the dot product is a callback so
 /// that distributed users can reduce it over their ranks.
