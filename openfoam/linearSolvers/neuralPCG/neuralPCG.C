@@ -136,6 +136,18 @@ void Foam::neuralPCG::readControls()
             << "' must be at least 1" << exit(FatalIOError);
     }
     safeguard_ = controlDict_.lookupOrDefault<bool>("safeguard", true);
+    abandonRatio_ = controlDict_.lookupOrDefault<scalar>
+    (
+        "abandonRatio",
+        mlcfd::FlexibleCGSettings().abandonRatio
+    );
+    if (abandonRatio_ < 0)
+    {
+        FatalIOErrorInFunction(controlDict_)
+            << "entry 'abandonRatio " << abandonRatio_
+            << "' must be >= 0 (0: never abandon the network)"
+            << exit(FatalIOError);
+    }
     trueResidualEvery_ =
         controlDict_.lookupOrDefault<label>("trueResidualEvery", 0);
     if (trueResidualEvery_ < 0)
@@ -190,6 +202,7 @@ Foam::neuralPCG::neuralPCG
     modelFile_(),
     keptDirections_(2),
     safeguard_(true),
+    abandonRatio_(10),
     trueResidualEvery_(0),
     grid_(),
     device_("cpu"),
@@ -349,6 +362,7 @@ Foam::solverPerformance Foam::neuralPCG::solve
     settings.maxIterations = std::max<label>(maxIter_, 0);
     settings.trueResidualEvery = trueResidualEvery_;
     settings.safeguard = safeguard_;
+    settings.abandonRatio = abandonRatio_;
 
     mlcfd::FlexibleCGResult result;
     try
@@ -372,7 +386,9 @@ Foam::solverPerformance Foam::neuralPCG::solve
 
     neuralPCGState::solveStatistics& stats = state.last();
     stats.iterations = label(result.iterations);
-    stats.safeguardFallbacks = label(result.fallbacks);
+    stats.uselessDirections = label(result.fallbacks);
+    stats.plainCG = result.plainCG;
+    stats.abandonedAt = label(result.abandonedAt);
     stats.networkApplications = label(preconditioner.applications());
     stats.nonFiniteOutputs =
         returnReduce(label(preconditioner.fallbacks()), sumOp<label>());
@@ -384,8 +400,17 @@ Foam::solverPerformance Foam::neuralPCG::solve
         Info<< typeName << ":  " << fieldName_ << ": "
             << stats.networkApplications << " network applications in "
             << stats.inferenceSeconds << " s, "
-            << stats.safeguardFallbacks << " safeguard fallbacks, "
-            << stats.nonFiniteOutputs << " non-finite outputs" << endl;
+            << stats.uselessDirections << " useless directions, ";
+        if (stats.abandonedAt > 0)
+        {
+            Info<< "network abandoned after " << stats.abandonedAt
+                << " iterations, ";
+        }
+        else if (stats.plainCG)
+        {
+            Info<< "plain CG converged first, ";
+        }
+        Info<< stats.nonFiniteOutputs << " non-finite outputs" << endl;
     }
 
     return solverPerf;
