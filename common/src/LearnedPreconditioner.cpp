@@ -53,9 +53,14 @@ struct LearnedPreconditioner::Impl
     mutable std::size_t applications = 0, fallbacks = 0;
     mutable double seconds = 0;
 
+    /// As constructed (grid models need the grid again in setMatrix).
+    LearnedPreconditionerOptions options;
+
     void checkModel(const LearnedPreconditionerOptions& options);
     void setupGrid(const LearnedPreconditionerOptions& options, const std::vector<double>& diagRatio);
     void setupGraph(const CSRMatrix& matrix, const std::vector<double>& diagRatio);
+    /// Checks the matrix and sets diagonal and scale; returns diagRatio.
+    std::vector<double> scaleMatrix(const CSRMatrix& matrix);
     torch::Tensor forward() const;
 };
 
@@ -230,6 +235,44 @@ torch::Tensor LearnedPreconditioner::Impl::forward() const
 }
 
 
+std::vector<double> LearnedPreconditioner::Impl::scaleMatrix(const CSRMatrix& matrix)
+{
+    matrix.check();
+    rows = matrix.rows;
+
+    diagonal.assign(rows, 0.0);
+    for (std::size_t i = 0; i < rows; ++i)
+    {
+        for (std::int64_t k = matrix.rowStart[i]; k < matrix.rowStart[i + 1]; ++k)
+        {
+            if (!std::isfinite(matrix.value[k]))
+            {
+                throw std::invalid_argument("LearnedPreconditioner: matrix entry ("
+                    + std::to_string(i) + ", " + std::to_string(matrix.column[k]) + ") is not finite");
+            }
+            if (matrix.column[k] == static_cast<std::int64_t>(i)) diagonal[i] += matrix.value[k];
+        }
+        if (!(diagonal[i] > 0))
+        {
+            throw std::invalid_argument("LearnedPreconditioner: row " + std::to_string(i)
+                + " has diagonal " + std::to_string(diagonal[i])
+                + "; a positive diagonal is needed (negate a negative definite system)");
+        }
+    }
+    double mean = 0;
+    for (double a : diagonal) mean += a;
+    mean /= std::max<std::size_t>(rows, 1);
+    std::vector<double> diagRatio(rows);
+    scale.resize(rows);
+    for (std::size_t i = 0; i < rows; ++i)
+    {
+        scale[i] = 1/std::sqrt(diagonal[i]);
+        diagRatio[i] = diagonal[i]/mean;
+    }
+    return diagRatio;
+}
+
+
 LearnedPreconditioner::LearnedPreconditioner
 (
     const std::string& modelFile,
@@ -241,38 +284,8 @@ LearnedPreconditioner::LearnedPreconditioner
 {
     Impl& d = *impl_;
     d.path = modelFile;
-    matrix.check();
-    d.rows = matrix.rows;
-
-    d.diagonal.assign(d.rows, 0.0);
-    for (std::size_t i = 0; i < d.rows; ++i)
-    {
-        for (std::int64_t k = matrix.rowStart[i]; k < matrix.rowStart[i + 1]; ++k)
-        {
-            if (!std::isfinite(matrix.value[k]))
-            {
-                throw std::invalid_argument("LearnedPreconditioner: matrix entry ("
-                    + std::to_string(i) + ", " + std::to_string(matrix.column[k]) + ") is not finite");
-            }
-            if (matrix.column[k] == static_cast<std::int64_t>(i)) d.diagonal[i] += matrix.value[k];
-        }
-        if (!(d.diagonal[i] > 0))
-        {
-            throw std::invalid_argument("LearnedPreconditioner: row " + std::to_string(i)
-                + " has diagonal " + std::to_string(d.diagonal[i])
-                + "; a positive diagonal is needed (negate a negative definite system)");
-        }
-    }
-    double mean = 0;
-    for (double a : d.diagonal) mean += a;
-    mean /= std::max<std::size_t>(d.rows, 1);
-    std::vector<double> diagRatio(d.rows);
-    d.scale.resize(d.rows);
-    for (std::size_t i = 0; i < d.rows; ++i)
-    {
-        d.scale[i] = 1/std::sqrt(d.diagonal[i]);
-        diagRatio[i] = d.diagonal[i]/mean;
-    }
+    d.options = options;
+    const std::vector<double> diagRatio = d.scaleMatrix(matrix);
 
     d.archive = loadModelArchive(modelFile, options.device, options.threads);
     d.checkModel(options);
@@ -290,6 +303,27 @@ LearnedPreconditioner::LearnedPreconditioner
     std::vector<double> r(d.rows, 1.0), z(d.rows);
     apply(r.data(), z.data());
     resetStatistics();
+}
+
+
+void LearnedPreconditioner::setMatrix(const CSRMatrix& matrix)
+{
+    Impl& d = *impl_;
+    if (matrix.rows != d.rows)
+    {
+        throw std::invalid_argument("LearnedPreconditioner::setMatrix: the matrix has "
+            + std::to_string(matrix.rows) + " rows, the preconditioner was built for "
+            + std::to_string(d.rows));
+    }
+    const std::vector<double> diagRatio = d.scaleMatrix(matrix);
+    if (d.grid)
+    {
+        d.setupGrid(d.options, diagRatio);
+    }
+    else
+    {
+        d.setupGraph(matrix, diagRatio);
+    }
 }
 
 

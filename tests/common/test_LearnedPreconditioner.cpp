@@ -235,6 +235,36 @@ TEST(LearnedPreconditioner, ChannelsAndEdgesFollowTheContract)
 }
 
 
+TEST(LearnedPreconditioner, SetMatrixEqualsANewPreconditioner)
+{
+    // New values (as a pressure matrix every time step): the scaling, the
+    // diagRatio channel and the edge weights follow them, no reload.
+    CSRMatrix A = poisson(6, 5, 3);
+    CSRMatrix B = A;
+    for (std::size_t k = 0; k < B.value.size(); ++k) B.value[k] *= 1 + 0.1*std::sin(double(k));
+    const Vector r = randomVector(A.rows);
+    const std::string graph = writePreconditioner("setMatrixGraph.pt", LearnedPreconditioner::graphKind,
+        "    y = torch.zeros_like(x[:, 0])\n"
+        "    return x[:, 1] + y.index_add(0, edgeIndex[0], edgeWeight*x[:, 0][edgeIndex[1]])\n",
+        {"residual", "diagRatio"});
+    const std::string grid = writePreconditioner("setMatrixGrid.pt", LearnedPreconditioner::gridKind,
+        "    return x[:, 0:1]*x[:, 1:2]\n", {"residual", "diagRatio"}, 3);
+    LearnedPreconditionerOptions options;
+    options.grid = {6, 5, 3};
+    for (const std::string& path : {graph, grid})
+    {
+        LearnedPreconditioner M(path, A, options);
+        M.setMatrix(B);
+        Vector z, expected;
+        M.apply(r, z);
+        LearnedPreconditioner(path, B, options).apply(r, expected);
+        for (std::size_t i = 0; i < A.rows; ++i) EXPECT_NEAR(z[i], expected[i], 1e-13) << path;
+    }
+    LearnedPreconditioner M(graph, A);
+    EXPECT_THROW(M.setMatrix(poisson(4, 4)), std::invalid_argument);
+}
+
+
 TEST(LearnedPreconditioner, NonFiniteOutputFallsBackToJacobi)
 {
     const CSRMatrix A = poisson(7, 7);

@@ -74,6 +74,13 @@ public:
     LearnedPreconditioner(const LearnedPreconditioner&) = delete;
     LearnedPreconditioner& operator=(const LearnedPreconditioner&) = delete;
 
+    /// New values for a matrix with the same rows (and, for speed, usually
+    /// the same pattern), e.g. a pressure matrix that changes every time
+    /// step: recomputes the scaling, diagRatio and the edges without
+    /// loading the network again. Throws std::invalid_argument as the
+    /// constructor does (row count changed, non-positive diagonal).
+    void setMatrix(const CSRMatrix& matrix);
+
     /// z = M r for the rows() local entries of r and z (may not alias).
     /// Returns false when the network's output was not finite (z is then
     /// the Jacobi step).

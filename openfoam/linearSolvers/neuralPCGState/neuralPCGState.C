@@ -1,0 +1,127 @@
+/*---------------------------------------------------------------------------*\
+  mlcfd: learned numerics for OpenFOAM and deal.II
+\*---------------------------------------------------------------------------*/
+
+#include "neuralPCGState.H"
+#include "objectRegistry.H"
+#include "Time.H"
+
+// * * * * * * * * * * * * * * Static Data Members * * * * * * * * * * * * * //
+
+namespace Foam
+{
+    defineTypeNameAndDebug(neuralPCGState, 0);
+}
+
+
+// * * * * * * * * * * * * * * * * Constructors  * * * * * * * * * * * * * * //
+
+Foam::neuralPCGState::neuralPCGState
+(
+    const objectRegistry& db,
+    const word& fieldName
+)
+:
+    regIOobject
+    (
+        IOobject
+        (
+            name(fieldName),
+            db.time().constant(),
+            db,
+            IOobject::NO_READ,
+            IOobject::NO_WRITE,
+            true
+        )
+    ),
+    modelFile_(),
+    device_(),
+    grid_(),
+    matrix_(),
+    preconditioner_(),
+    systemsWritten_(0),
+    last_()
+{}
+
+
+// * * * * * * * * * * * * * * * Static Functions  * * * * * * * * * * * * * //
+
+Foam::word Foam::neuralPCGState::name(const word& fieldName)
+{
+    return "neuralPCG::" + fieldName;
+}
+
+
+Foam::neuralPCGState& Foam::neuralPCGState::New
+(
+    const objectRegistry& db,
+    const word& fieldName
+)
+{
+    neuralPCGState* statePtr =
+        db.getObjectPtr<neuralPCGState>(name(fieldName));
+
+    if (!statePtr)
+    {
+        statePtr = new neuralPCGState(db, fieldName);
+        regIOobject::store(statePtr);
+    }
+
+    return *statePtr;
+}
+
+
+// * * * * * * * * * * * * * * * Member Functions  * * * * * * * * * * * * * //
+
+const mlcfd::CSRMatrix& Foam::neuralPCGState::updateMatrix
+(
+    const lduMatrix& matrix,
+    const scalar sign
+)
+{
+    if (!matrix_ || !matrix_->matches(matrix.lduAddr()))
+    {
+        matrix_.reset(new lduCSRMatrix(matrix.lduAddr()));
+        preconditioner_.reset();
+    }
+    matrix_->update(matrix, sign);
+    return matrix_->csr();
+}
+
+
+mlcfd::LearnedPreconditioner& Foam::neuralPCGState::preconditioner
+(
+    const fileName& modelFile,
+    const word& device,
+    const labelList& grid
+)
+{
+    if
+    (
+        preconditioner_
+     && modelFile == modelFile_ && device == device_ && grid == grid_
+    )
+    {
+        // Only the values changed: new scaling and edge weights, same network.
+        preconditioner_->setMatrix(matrix_->csr());
+        return *preconditioner_;
+    }
+
+    mlcfd::LearnedPreconditionerOptions options;
+    options.device = device;
+    options.grid.assign(grid.begin(), grid.end());
+
+    preconditioner_.reset();
+    preconditioner_.reset
+    (
+        new mlcfd::LearnedPreconditioner(modelFile, matrix_->csr(), options)
+    );
+    modelFile_ = modelFile;
+    device_ = device;
+    grid_ = grid;
+
+    return *preconditioner_;
+}
+
+
+// ************************************************************************* //
