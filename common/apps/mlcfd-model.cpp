@@ -1,5 +1,7 @@
 // mlcfd-model: inspect, check and create mlcfd models from the command line.
 #include "mlcfd/EddyViscosityClosure.h"
+#include "mlcfd/FlexibleCG.h"
+#include "mlcfd/LearnedPreconditioner.h"
 #include "mlcfd/Model.h"
 #include "mlcfd/ModelWriter.h"
 #include "mlcfd/TensorBasisClosure.h"
@@ -34,6 +36,17 @@ R"(Usage:
   mlcfd-model create smagorinsky FILE [--Ck 0.094] [--Ce 1.048]
   mlcfd-model create tensorBasisSmagorinsky FILE [--g2 0] [--Ck 0.094] [--Ce 1.048]
   mlcfd-model create jacobi FILE          write a reference model
+  mlcfd-model create graphJacobi | gridJacobi2 | gridJacobi3 FILE
+                                          reference preconditioner models
+                                          (Jacobi's method in the scaled
+                                          variables)
+  mlcfd-model solve FILE SYSTEM.csr [--grid NX NY [NZ]] [--tolerance 1e-6]
+                [--kept 2] [--max-iterations 10000] [--no-safeguard]
+                [--solution X.txt]
+                                          solve a dumped linear system with
+                                          FlexibleCG and the preconditioner
+                                          model FILE, and with plain CG;
+                                          prints iterations and times
 )";
 
 int fail(const std::string& message)
@@ -195,12 +208,95 @@ int create(const std::string& which, const std::string& file, const std::vector<
     {
         mlcfd::referenceModels::writeJacobi(file);
     }
+    else if (which == "graphJacobi")
+    {
+        mlcfd::referenceModels::writeGraphJacobi(file);
+    }
+    else if (which == "gridJacobi2" || which == "gridJacobi3")
+    {
+        mlcfd::referenceModels::writeGridJacobi(file, which.back() - '0');
+    }
     else
     {
-        return fail("unknown reference model '" + which + "' (smagorinsky, tensorBasisSmagorinsky, jacobi)");
+        return fail("unknown reference model '" + which + "' (smagorinsky, tensorBasisSmagorinsky,"
+            " jacobi, graphJacobi, gridJacobi2, gridJacobi3)");
     }
     std::cout << "wrote " << file << '\n';
     return 0;
+}
+
+bool hasFlag(const std::vector<std::string>& args, const std::string& name)
+{
+    return std::find(args.begin(), args.end(), name) != args.end();
+}
+
+// FlexibleCG with the model, then plain CG, on one dumped system.
+int solve(const std::string& file, const std::string& systemFile, const std::vector<std::string>& args)
+{
+    mlcfd::CSRMatrix matrix;
+    std::vector<double> rhs;
+    mlcfd::readCSRSystem(systemFile, matrix, rhs);
+
+    mlcfd::LearnedPreconditionerOptions options;
+    const auto gridAt = std::find(args.begin(), args.end(), "--grid");
+    for (auto it = gridAt == args.end() ? args.end() : gridAt + 1; it != args.end(); ++it)
+    {
+        if (it->rfind("--", 0) == 0) break;
+        options.grid.push_back(std::stoll(*it));
+    }
+    mlcfd::FlexibleCGSettings settings;
+    std::string value;
+    if (readOption(args, "--tolerance", value)) settings.relativeTolerance = std::stod(value);
+    if (readOption(args, "--kept", value)) settings.keptDirections = std::stoul(value);
+    if (readOption(args, "--max-iterations", value)) settings.maxIterations = std::stoul(value);
+    settings.safeguard = !hasFlag(args, "--no-safeguard");
+
+    const mlcfd::LearnedPreconditioner preconditioner(file, matrix, options);
+    const auto A = [&matrix](const std::vector<double>& x, std::vector<double>& y)
+    {
+        matrix.multiply(x.data(), y.data());
+    };
+    const auto M = [&preconditioner](const std::vector<double>& r, std::vector<double>& z)
+    {
+        preconditioner.apply(r, z);
+    };
+    const auto identity = [](const std::vector<double>& r, std::vector<double>& z) { z = r; };
+
+    std::cout << "system " << systemFile << ": " << matrix.rows << " rows, "
+              << matrix.nonzeros() << " nonzeros\n";
+    std::vector<double> x(matrix.rows, 0.0);
+    auto t0 = std::chrono::steady_clock::now();
+    const mlcfd::FlexibleCGResult learned = mlcfd::FlexibleCG(settings).solve(A, M, rhs, x);
+    const double learnedSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    mlcfd::FlexibleCGSettings plain = settings;
+    plain.keptDirections = 1;
+    plain.safeguard = false;
+    std::vector<double> xCG(matrix.rows, 0.0);
+    t0 = std::chrono::steady_clock::now();
+    const mlcfd::FlexibleCGResult cg = mlcfd::FlexibleCG(plain).solve(A, identity, rhs, xCG);
+    const double cgSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    const auto report = [](const char* name, const mlcfd::FlexibleCGResult& result, double seconds)
+    {
+        std::cout << name << ": " << result.iterations << " iterations, relative residual "
+                  << result.relativeResidual << (result.converged ? "" : " (NOT converged)")
+                  << ", " << seconds << " s";
+    };
+    report("model", learned, learnedSeconds);
+    std::cout << " (inference " << preconditioner.inferenceSeconds() << " s, "
+              << learned.fallbacks << " safeguard fallbacks)\n";
+    report("CG", cg, cgSeconds);
+    std::cout << '\n';
+
+    if (readOption(args, "--solution", value))
+    {
+        std::ofstream os(value);
+        os.precision(17);
+        for (double v : x) os << v << '\n';
+        if (!os) throw std::runtime_error("cannot write '" + value + "'");
+    }
+    return learned.converged ? 0 : 3;
 }
 
 } // namespace
@@ -215,6 +311,7 @@ int main(int argc, char* argv[])
         if (args.size() >= 2 && args[0] == "check") return check(args[1], args);
         if (args.size() >= 3 && args[0] == "closure") return closure(args[1], args[2]);
         if (args.size() >= 3 && args[0] == "create") return create(args[1], args[2], args);
+        if (args.size() >= 3 && args[0] == "solve") return solve(args[1], args[2], args);
         if (!args.empty() && (args[0] == "-h" || args[0] == "--help"))
         {
             std::cout << usage;

@@ -58,7 +58,8 @@ FlexibleCGResult FlexibleCG::solve
     const Preconditioner& M,
     const Vector& b,
     Vector& x,
-    const Dot& userDot
+    const Dot& userDot,
+    const Converged& userConverged
 ) const
 {
     const Dot dot = userDot ? userDot : Dot(localDot);
@@ -91,9 +92,15 @@ FlexibleCGResult FlexibleCG::solve
     }
     double normR = std::sqrt(dot(r, r));
     result.history.push_back(normR/normB);
+    const auto converged = [&]()
+    {
+        return userConverged
+            ? userConverged(r, result.iterations)
+            : normR <= settings_.relativeTolerance*normB;
+    };
 
     std::deque<Direction> kept;
-    while (normR > settings_.relativeTolerance*normB && result.iterations < settings_.maxIterations)
+    while (!converged() && result.iterations < settings_.maxIterations)
     {
         auto orthogonalise = [&](Vector& p)
         {
@@ -156,8 +163,19 @@ FlexibleCGResult FlexibleCG::solve
         }
         ++result.iterations;
 
-        kept.push_back(Direction{z, Ap, pAp});
-        if (kept.size() > settings_.keptDirections) kept.pop_front();
+        // Recycle the oldest direction's storage once all slots are used.
+        if (kept.size() == settings_.keptDirections)
+        {
+            kept.push_back(std::move(kept.front()));
+            kept.pop_front();
+            kept.back().p = z;
+            kept.back().Ap = Ap;
+            kept.back().pAp = pAp;
+        }
+        else
+        {
+            kept.push_back(Direction{z, Ap, pAp});
+        }
 
         if (settings_.trueResidualEvery > 0 && result.iterations % settings_.trueResidualEvery == 0)
         {
@@ -167,10 +185,11 @@ FlexibleCGResult FlexibleCG::solve
         result.history.push_back(normR/normB);
     }
 
+    const bool recursiveConverged = converged();
     trueResidual();
-    result.relativeResidual = std::sqrt(dot(r, r))/normB;
-    result.converged = result.relativeResidual <= settings_.relativeTolerance
-        || normR <= settings_.relativeTolerance*normB;
+    normR = std::sqrt(dot(r, r));
+    result.relativeResidual = normR/normB;
+    result.converged = recursiveConverged || converged();
     return result;
 }
 

@@ -1,5 +1,6 @@
 // The one translation unit (with ModelWriter.cpp) that knows LibTorch.
 #include "mlcfd/Model.h"
+#include "ModelArchive.h"
 
 #include <torch/script.h>
 #include <torch/cuda.h>
@@ -86,8 +87,11 @@ struct Model::Impl
 };
 
 
-void Model::Impl::load(const ModelOptions& options)
+ModelArchive loadModelArchive(const std::string& path, const std::string& requestedDevice, int threads)
 {
+    ModelArchive archive;
+    torch::jit::Module& module = archive.module;
+    ModelMetadata& metadata = archive.metadata;
     if (!std::ifstream(path).good())
     {
         throw ModelError(path, "file not found or not readable");
@@ -118,22 +122,22 @@ void Model::Impl::load(const ModelOptions& options)
         throw ModelError(path, "the TorchScript module has no forward() method");
     }
 
-    dtype = metadata.dtype == "float32" ? torch::kFloat32 : torch::kFloat64;
+    archive.dtype = metadata.dtype == "float32" ? torch::kFloat32 : torch::kFloat64;
     for (const auto& p : module.parameters())
     {
-        if (p.scalar_type() != dtype)
+        if (p.scalar_type() != archive.dtype)
         {
             throw ModelError(path, "metadata entry 'dtype' says " + metadata.dtype
                 + " but the network's parameters are " + std::string(c10::toString(p.scalar_type())));
         }
     }
 
-    if (options.device == "cuda")
+    if (requestedDevice == "cuda")
     {
         if (torch::cuda::is_available())
         {
-            device = "cuda";
-            torchDevice = torch::Device(torch::kCUDA);
+            archive.device = "cuda";
+            archive.torchDevice = torch::Device(torch::kCUDA);
         }
         else
         {
@@ -141,12 +145,25 @@ void Model::Impl::load(const ModelOptions& options)
                 " running on the CPU" << std::endl;
         }
     }
-    else if (options.device != "cpu")
+    else if (requestedDevice != "cpu")
     {
-        throw ModelError(path, "unknown device '" + options.device + "' (use \"cpu\" or \"cuda\")");
+        throw ModelError(path, "unknown device '" + requestedDevice + "' (use \"cpu\" or \"cuda\")");
     }
-    module.to(torchDevice);
+    module.to(archive.torchDevice);
     module.eval();
+    configureThreads(threads);
+    return archive;
+}
+
+
+void Model::Impl::load(const ModelOptions& options)
+{
+    ModelArchive archive = loadModelArchive(path, options.device, options.threads);
+    module = std::move(archive.module);
+    metadata = std::move(archive.metadata);
+    device = archive.device;
+    torchDevice = archive.torchDevice;
+    dtype = archive.dtype;
 
     const auto asTensor = [this](const std::vector<double>& v)
     {
@@ -166,8 +183,6 @@ void Model::Impl::load(const ModelOptions& options)
     inputStd = asTensor(metadata.inputStd);
     outputMean = asTensor(metadata.outputMean);
     outputStd = asTensor(metadata.outputStd);
-
-    configureThreads(options.threads);
 }
 
 

@@ -63,19 +63,25 @@ public:
     /// z ~ A^-1 r
     using Preconditioner = std::function<void(const Vector& r, Vector& z)>;
     using Dot = std::function<double(const Vector& a, const Vector& b)>;
+    /// Stopping test on the current residual after @p iteration steps
+    /// (0: the initial residual); replaces the relative tolerance, e.g. to
+    /// use a framework's own residual norm.
+    using Converged = std::function<bool(const Vector& r, std::size_t iteration)>;
 
     explicit FlexibleCG(const FlexibleCGSettings& settings = FlexibleCGSettings());
 
     /// Solve A x = b from the initial guess in @p x. @p dot defaults to the
-    /// local dot product. Throws std::invalid_argument for size mismatches or
-    /// non-finite b.
+    /// local dot product, @p converged to |r| <= relativeTolerance |b|
+    /// (maxIterations applies either way). Throws std::invalid_argument for
+    /// size mismatches or non-finite b.
     FlexibleCGResult solve
     (
         const Operator& A,
         const Preconditioner& M,
         const Vector& b,
         Vector& x,
-        const Dot& dot = Dot()
+        const Dot& dot = Dot(),
+        const Converged& converged = Converged()
     ) const;
 
     const FlexibleCGSettings& settings() const { return settings_; }

@@ -3,6 +3,7 @@
 #ifndef MLCFD_LEARNED_PRECONDITIONER_H
 #define MLCFD_LEARNED_PRECONDITIONER_H
 
+#include "mlcfd/CSRMatrix.h"
 #include "mlcfd/ModelMetadata.h"
 
 #include <cstddef>
@@ -13,21 +14,6 @@
 
 namespace mlcfd
 {
-
-/// The locally owned rows of a sparse matrix in compressed-row form, with
-/// local column indices. Entries that couple to other processes (processor
-/// interfaces, ghost columns) are left out: the network acts per subdomain.
-struct CSRMatrix
-{
-    std::size_t rows = 0;
-    /// rows + 1 offsets into column/value
-    std::vector<std::int64_t> rowStart;
-    std::vector<std::int64_t> column;
-    std::vector<double> value;
-
-    /// Throws std::invalid_argument if the arrays are inconsistent.
-    void check() const;
-};
 
 /// How a LearnedPreconditioner runs.
 struct LearnedPreconditionerOptions
