@@ -1,20 +1,22 @@
 #!/usr/bin/python3
 """The two learned-preconditioner networks (TorchScript-able).
 
-GridVCycle (kind "preconditionerGrid"): a learned V-cycle. A 1x1 lift to
-`channels` features, then down the levels: a residual convolution block,
-kept as skip, 2x average pooling; at the coarsest level a convolution
-block; back up: nearest-neighbour prolongation times a learned gain (a
-unit-spacing Poisson correction on the 2x coarser grid is 4x too small),
-plus the skip, a convolution block; a 1x1 projection to z. The blocks are
-shared by all levels and the depth grows with the grid (down to at least 2
-cells), so one model covers every grid size and its reach stays global:
-the iteration count should stay nearly flat under refinement, as for
-multigrid. Convolutions have no bias and ReLU is positively homogeneous, so
-the network is nearly scale-equivariant in its residual channel, which keeps
-the shared blocks valid at every level although the magnitudes grow by the
-gain per level. Any grid size: zero-padded inside forward to a multiple of
-2^levels (padding has diagRatio 0: "no cell") and cropped back.
+GridVCycle (kind "preconditionerGrid"): a learned V-cycle, linear in the
+residual (as multigrid is; a linear network also trained much faster and
+better than a ReLU one here). A 1x1 lift of the residual to `channels`
+features, then down the levels: a residual 3x3 convolution block, kept as
+skip, 2x average pooling; at the coarsest level a convolution block; back
+up: nearest-neighbour prolongation times a learned gain (a unit-spacing
+Poisson correction on the 2x coarser grid is 4x too small), plus the skip,
+a convolution block; a 1x1 projection to z. The blocks are shared by all
+levels and the depth grows with the grid (down to 2-3 cells), so one model
+covers every grid size and its reach stays global, as for multigrid. The
+boundary enters through gates: features of diagRatio (which tells Dirichlet
+boundary cells, ratio > 1, from Neumann ones, ratio < 1), max-pooled to the
+coarse levels, scale each block's input per cell and channel (1 + tanh),
+so the network stays linear in the residual but its stencils differ at
+Dirichlet and Neumann boundaries. Any grid size: zero-padded inside forward
+to a multiple of 2^levels (padding has diagRatio 0: "no cell") and cropped.
 
 GraphNet (kind "preconditionerGraph"): message passing on the matrix graph.
 Node features (residual, diagRatio) are lifted to `hidden` features; each
@@ -44,8 +46,11 @@ class GridVCycle(torch.nn.Module):
         self.coarse = conv(channels, channels, 3, padding=1, bias=False)
         self.up = conv(channels, channels, 3, padding=1, bias=False)
         self.project = conv(channels, 1, 1, bias=False)
-        # Gates from the diagonal ratio: 3 maps (down, coarse, up) per level.
-        self.geometry = conv(1, 3*channels, 3, padding=1)
+        # Boundary features from the diagonal ratio, max-pooled to the coarse
+        # levels (averaging would fade them), and the gates they set: 3 maps
+        # (down, coarse, up) per level.
+        self.boundary = conv(1, channels, 3, padding=1)
+        self.geometry = conv(channels, 3*channels, 3, padding=1)
         torch.nn.init.zeros_(self.geometry.weight)
         torch.nn.init.zeros_(self.geometry.bias)
         self.gain = torch.nn.Parameter(torch.tensor(4.0))
@@ -54,6 +59,11 @@ class GridVCycle(torch.nn.Module):
         if self.dimension == 2:
             return F.avg_pool2d(h, 2)
         return F.avg_pool3d(h, 2)
+
+    def _max_pool(self, h):
+        if self.dimension == 2:
+            return F.max_pool2d(h, 2)
+        return F.max_pool3d(h, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         spatial: List[int] = x.shape[2:]
@@ -67,7 +77,7 @@ class GridVCycle(torch.nn.Module):
             pad += [0, (block - spatial[axis] % block) % block]
         x = F.pad(x, pad)
         h = self.lift(x[:, 0:1])
-        ratio = x[:, 1:2]
+        ratio = F.relu(self.boundary(x[:, 1:2]))
         gates: List[List[torch.Tensor]] = []
         skips: List[torch.Tensor] = []
         for _ in range(levels):
@@ -76,7 +86,7 @@ class GridVCycle(torch.nn.Module):
             h = h + self.down(g[0]*h)
             skips.append(h)
             h = self._pool(h)
-            ratio = self._pool(ratio)
+            ratio = self._max_pool(ratio)
         g = (1 + torch.tanh(self.geometry(ratio))).chunk(3, dim=1)
         h = h + self.coarse(g[1]*h)
         for level in range(levels - 1, -1, -1):

@@ -199,7 +199,7 @@ def build_sets(specs, quick, generator, label):
         system = systems.poisson(grid, bc, coefficient)
         start = time.time()
         sets.append(TrainingSet(system, spectral=32 if quick else 192, noise=8 if quick else 64,
-                                ritz=24 if quick else 64, lanczos_steps=60 if quick else 200,
+                                ritz=24 if quick else 64, lanczos_steps=60 if quick else 150,
                                 generator=generator))
         log(f"  {label} vectors: {system.name}, lowest Ritz value {float(sets[-1].theta[0]):.3g}"
             f" ({time.time() - start:.1f} s)")
@@ -210,7 +210,7 @@ def grid_specs(dimension, quick):
     if dimension == 2:
         sizes = [(32, 32)] if quick else [(64, 64), (48, 40)]
     else:
-        sizes = [(12, 12, 12)] if quick else [(32, 32, 32), (24, 20, 16)]
+        sizes = [(12, 12, 12)] if quick else [(24, 24, 24), (20, 16, 12)]
     specs = []
     for size in sizes:
         for bc in systems.BOUNDARY_CONDITIONS:
@@ -278,7 +278,7 @@ def main(argv=None):
     sets = build_sets(graph_specs(quick), quick, generator, "graph")
     layers = 8
     model = models.GraphNet(hidden=16, layers=layers)
-    steps = 40 if quick else 800
+    steps = 40 if quick else 500
     losses["graph"] = train(model, "graph", sets, steps, batch=16, lr=3e-3,
                             generator=generator, label="graph")
     save_graph(model.eval(), os.path.join(args.models, "graph.pt"), layers)
