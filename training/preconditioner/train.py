@@ -21,7 +21,10 @@ error left, relative to the initial one, is
     1 - (b.z)^2 / (z.A z * b.A^-1 b)
 (in [0, 1]; 0 when z is parallel to A^-1 b). It is invariant to the scale of
 z and to the Jacobi scaling, and it is the quantity the flexible CG step
-minimises, so it trains the network for exactly its use. b.A^-1 b =
+minimises, so it trains the network for exactly its use. One factor b.z is
+taken as |b.z|, so that z pointing away from the descent direction (which
+FlexibleCG rejects) is penalised instead of rewarded as much as the right
+sign. b.A^-1 b =
 sum c_i^2/theta_i from the Ritz pairs for the spectral vectors; for the
 white-noise vectors it comes from a CG solve done once before training
 (it only normalises each sample's loss, it gives no target for z).
