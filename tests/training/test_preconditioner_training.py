@@ -163,6 +163,13 @@ class Solvers(unittest.TestCase):
         r = torch.randn(system.rows, dtype=torch.float64)
         self.assertLess(float((dic(r) - torch.linalg.solve(M, r)).abs().max()), 1e-12)
 
+    def test_dic_levels_of_an_unstructured_system(self):
+        # Without a grid the sweep levels come from the matrix graph.
+        system = systems.poisson((5, 4, 3), systems.NEUMANN)
+        general = systems.System(system.row_start, system.column, system.value)
+        r = torch.randn(system.rows, dtype=torch.float64)
+        self.assertLess(float((solvers.DIC(general)(r) - solvers.DIC(system)(r)).abs().max()), 1e-13)
+
     def test_flexible_cg_with_exact_inverse_takes_one_step(self):
         system = systems.poisson((6, 6), systems.DIRICHLET)
         A = system.matrix.to_dense()
