@@ -1001,7 +1001,10 @@ main(int argc, char **argv)
                 mlcfd::FlexibleCGSettings           flexible = options.flexible;
                 std::string                         model    = options.graph_model;
                 if (solver.find("-plain") != std::string::npos)
-                  flexible.safeguard = false;
+                  {
+                    flexible.safeguard     = false;
+                    flexible.compareWithCG = false;
+                  }
                 // A network that does not beat CG has failed: stop it at
                 // twice CG's iterations (an unsafeguarded one may stall).
                 for (const SolveRecord &cg : records)

@@ -41,7 +41,7 @@ R"(Usage:
                                           (Jacobi's method in the scaled
                                           variables)
   mlcfd-model solve FILE SYSTEM.csr [--grid NX NY [NZ]] [--tolerance 1e-6]
-                [--kept 2] [--max-iterations 10000] [--no-safeguard]
+                [--kept 2] [--max-iterations 10000] [--no-safeguard] [--no-compare]
                 [--solution X.txt]
                                           solve a dumped linear system with
                                           FlexibleCG and the preconditioner
@@ -250,6 +250,7 @@ int solve(const std::string& file, const std::string& systemFile, const std::vec
     if (readOption(args, "--kept", value)) settings.keptDirections = std::stoul(value);
     if (readOption(args, "--max-iterations", value)) settings.maxIterations = std::stoul(value);
     settings.safeguard = !hasFlag(args, "--no-safeguard");
+    settings.compareWithCG = !hasFlag(args, "--no-compare");
 
     const mlcfd::LearnedPreconditioner preconditioner(file, matrix, options);
     const auto A = [&matrix](const std::vector<double>& x, std::vector<double>& y)
@@ -272,6 +273,7 @@ int solve(const std::string& file, const std::string& systemFile, const std::vec
     mlcfd::FlexibleCGSettings plain = settings;
     plain.keptDirections = 1;
     plain.safeguard = false;
+    plain.compareWithCG = false;
     std::vector<double> xCG(matrix.rows, 0.0);
     t0 = std::chrono::steady_clock::now();
     const mlcfd::FlexibleCGResult cg = mlcfd::FlexibleCG(plain).solve(A, identity, rhs, xCG);
@@ -285,7 +287,8 @@ int solve(const std::string& file, const std::string& systemFile, const std::vec
     };
     report("model", learned, learnedSeconds);
     std::cout << " (inference " << preconditioner.inferenceSeconds() << " s, "
-              << learned.fallbacks << " useless outputs replaced by the residual"
+              << learned.fallbacks << " useless outputs replaced by the residual, "
+              << learned.cgSteps << " steps took the CG direction"
               << (learned.plainCG ? "; the safeguard's plain CG converged first" : "")
               << (learned.abandonedAt ? "; network abandoned after iteration "
                   + std::to_string(learned.abandonedAt) : std::string()) << ")\n";

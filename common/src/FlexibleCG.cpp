@@ -74,7 +74,7 @@ FlexibleCGResult FlexibleCG::solve
     FlexibleCGResult result;
     const double normB = std::sqrt(dot(b, b));
     // Work vectors, allocated once.
-    Vector r(n), Ax(n), z(n), Ap(n);
+    Vector r(n), Ax(n), z(n), Ap(n), c(n), Ac(n);
 
     const auto residualOf = [&](const Vector& xk, Vector& rk)
     {
@@ -138,16 +138,17 @@ FlexibleCGResult FlexibleCG::solve
     {
         if (preconditioned)
         {
-            // The preconditioner's direction, A-orthogonalised; the residual
-            // where it is useless.
+            // The preconditioner's direction, A-orthogonalised. Either sign
+            // is fine: the exact line search lowers the error's A-norm
+            // squared by (r.z)^2/z.Az along z.
             M(r, z);
             bool useful = z.size() == n && allFinite(z);
-            double pAp = 0;
+            double rz = 0, pAp = 0;
             if (useful)
             {
                 orthogonalise(z);
-                const double rz = dot(r, z);
-                useful = std::isfinite(rz) && rz > 0;
+                rz = dot(r, z);
+                useful = std::isfinite(rz) && rz != 0;
             }
             if (useful)
             {
@@ -155,13 +156,21 @@ FlexibleCGResult FlexibleCG::solve
                 pAp = dot(z, Ap);
                 useful = std::isfinite(pAp) && pAp > 0;
             }
-            if (!useful)
+            if (!useful || settings_.compareWithCG)
             {
-                ++result.fallbacks;
-                z.assign(r.begin(), r.end());
-                orthogonalise(z);
-                A(z, Ap);
-                pAp = dot(z, Ap);
+                // The CG direction: the residual, A-orthogonalised.
+                c.assign(r.begin(), r.end());
+                orthogonalise(c);
+                A(c, Ac);
+                const double rc = dot(r, c);
+                const double cAc = positiveCurvature(dot(c, Ac));
+                if (!useful || rc*rc/cAc > rz*rz/pAp)
+                {
+                    ++(useful ? result.cgSteps : result.fallbacks);
+                    z.swap(c);
+                    Ap.swap(Ac);
+                    pAp = cAc;
+                }
             }
             positiveCurvature(pAp);
 

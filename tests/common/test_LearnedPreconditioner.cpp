@@ -385,9 +385,10 @@ TEST(FlexibleCGWithLearnedPreconditioner, NeverWorseThanCGAndJacobiAsJacobi)
     EXPECT_LT(pcg, cg);
 
     // A mildly nonlinear Jacobi: each of its directions lowers the error
-    // about as much as CG's, yet without the safeguard the method loses CG's
-    // global optimality and needs more iterations than CG (constant
-    // coefficient, where Jacobi itself gains nothing).
+    // about as much as CG's, yet without the safeguard (the step-by-step
+    // comparison with the CG direction alone) the method loses CG's global
+    // optimality and needs more iterations than CG (constant coefficient,
+    // where Jacobi itself gains nothing).
     const std::string mildlyNonlinear = "    return x[:, 0] + 0.05*torch.sin(3.0*x[:, 0])\n";
     {
         const CSRMatrix P = poisson(32, 32, 32, false);

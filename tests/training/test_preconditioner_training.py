@@ -180,10 +180,10 @@ class Solvers(unittest.TestCase):
     def test_safeguard_rescues_a_bad_preconditioner(self):
         system = systems.poisson((16, 16), systems.NEUMANN)
         b = rhs(system)
-        count, converged, _, fallbacks = solvers.flexible_cg(system, b, lambda r: -r)
-        self.assertTrue(converged)
-        self.assertEqual(count, fallbacks)
-        self.assertEqual(count, cg_iterations(system, b))
+        for bad in (lambda r: torch.zeros_like(r), lambda r: torch.sin(1000*r + 3)):
+            count, converged, _, _ = solvers.flexible_cg(system, b, bad)
+            self.assertTrue(converged)
+            self.assertLessEqual(count, cg_iterations(system, b))
 
 
 class QuickTraining(unittest.TestCase):
@@ -266,13 +266,14 @@ class CoreAgreement(unittest.TestCase):
         solution = os.path.join(WORK, f"core_{name}_{bc}.x")
         model_path = os.path.join(SHIPPED, f"{name}.pt")
         command = [TOOL, "solve", model_path, path, "--max-iterations", "1", "--no-safeguard",
-                   "--solution", solution]
+                   "--no-compare", "--solution", solution]
         if kind == "grid":
             command += ["--grid"] + [str(n) for n in grid]
         run = subprocess.run(command, capture_output=True, text=True)
         self.assertIn(run.returncode, (0, 3), run.stdout + run.stderr)
         # The step must be the model's (not the CG fallback) to compare z.
-        self.assertIn(" 0 safeguard fallbacks", run.stdout)
+        self.assertIn(" 0 useless outputs", run.stdout)
+        self.assertIn(" 0 steps took the CG direction", run.stdout)
         x_core = torch.from_numpy(np.loadtxt(solution))
         z = contract.learned_preconditioner(evaluate.load(model_path), kind, system)(b)
         x_python = float(b.dot(z))/float(z.dot(system.matvec(z)))*z

@@ -3,9 +3,11 @@
 classical preconditioners the learned ones are compared with.
 
 flexible_cg: each direction is M(r) A-orthogonalised against the last
-`kept` directions, exact line search; with `safeguard` every step also
-evaluates the plain CG direction and takes whichever lowers the error's
-A-norm more (the C++ default). kept = 1 without safeguard and a fixed SPD M
+`kept` directions, exact line search (either sign of r.z); with
+`compare_with_cg` every step also evaluates the plain CG direction and takes
+whichever lowers the error's A-norm more; with `safeguard` plain CG runs
+alongside and the first of the two to converge wins (never more iterations
+than CG). These are the C++ defaults. kept = 1 with neither and a fixed SPD M
 is classical PCG.
 """
 import math
@@ -15,9 +17,10 @@ import torch
 
 
 def flexible_cg(system, b, precondition, tolerance=1e-6, max_iterations=2000,
-                kept=2, safeguard=True):
+                kept=2, compare_with_cg=True, safeguard=True, abandon_ratio=10.0):
     """Solve A x = b from x = 0; returns (iterations, converged, history of
-    |r|/|b|, fallbacks)."""
+    |r|/|b| (with the safeguard the smaller of the two methods'), steps that
+    took the CG direction)."""
     A = system.matvec
     b = system.project(b)
     x = torch.zeros_like(b)
@@ -27,52 +30,78 @@ def flexible_cg(system, b, precondition, tolerance=1e-6, max_iterations=2000,
     if norm_b == 0:
         return 0, True, history, 0
     directions = []
-    fallbacks = 0
+    cg_steps = 0
     iterations = 0
+    # The safeguard's plain CG.
+    r_cg = r.clone()
+    p_cg = r.clone()
+    rr_cg = float(r.dot(r))
+    norm_r = norm_r_cg = norm_b
+    preconditioned = True
 
     def orthogonalise(p):
         for d, Ad, dAd in directions:
             p = p - (p.dot(Ad)/dAd)*d
         return p
 
-    while history[-1] > tolerance and iterations < max_iterations:
-        z = precondition(r)
-        useful = bool(torch.isfinite(z).all())
-        rz = pAp = 0.0
-        Az = None
-        if useful:
-            z = orthogonalise(z)
-            rz = float(r.dot(z))
-            useful = math.isfinite(rz) and rz > 0
-        if useful:
-            Az = A(z)
-            pAp = float(z.dot(Az))
-            useful = math.isfinite(pAp) and pAp > 0
-        if not useful or safeguard:
-            c = orthogonalise(r.clone())
-            Ac = A(c)
-            rc = float(r.dot(c))
-            cAc = float(c.dot(Ac))
-            if not cAc > 0:
-                raise RuntimeError(f"p.A p = {cAc} <= 0: the operator is not positive definite")
-            if not useful or rc*rc/cAc > rz*rz/pAp:
-                fallbacks += 1
-                z, Az, pAp = c, Ac, cAc
-        alpha = float(r.dot(z))/pAp
-        x = x + alpha*z
-        r = r - alpha*Az
+    def positive(pAp):
+        if not pAp > 0:
+            raise RuntimeError(f"p.A p = {pAp} <= 0: the operator is not positive definite")
+        return pAp
+
+    while iterations < max_iterations:
+        if preconditioned:
+            z = precondition(r)
+            useful = bool(torch.isfinite(z).all())
+            rz = pAp = 0.0
+            Az = None
+            if useful:
+                z = orthogonalise(z)
+                rz = float(r.dot(z))
+                useful = math.isfinite(rz) and rz != 0
+            if useful:
+                Az = A(z)
+                pAp = float(z.dot(Az))
+                useful = math.isfinite(pAp) and pAp > 0
+            if not useful or compare_with_cg:
+                c = orthogonalise(r.clone())
+                Ac = A(c)
+                rc = float(r.dot(c))
+                cAc = positive(float(c.dot(Ac)))
+                if not useful or rc*rc/cAc > rz*rz/pAp:
+                    cg_steps += 1
+                    z, Az, pAp = c, Ac, cAc
+            alpha = float(r.dot(z))/positive(pAp)
+            x = x + alpha*z
+            r = r - alpha*Az
+            directions.append((z, Az, pAp))
+            if len(directions) > kept:
+                directions.pop(0)
+            norm_r = float(r.norm())
+        if safeguard:
+            Ap_cg = A(p_cg)
+            alpha = rr_cg/positive(float(p_cg.dot(Ap_cg)))
+            r_cg = r_cg - alpha*Ap_cg
+            rr_new = float(r_cg.dot(r_cg))
+            p_cg = r_cg + (rr_new/rr_cg)*p_cg
+            rr_cg = rr_new
+            norm_r_cg = math.sqrt(rr_cg)
         iterations += 1
-        directions.append((z, Az, pAp))
-        if len(directions) > kept:
-            directions.pop(0)
-        history.append(float(r.norm())/norm_b)
+        best = min(norm_r, norm_r_cg) if safeguard else norm_r
+        history.append(best/norm_b)
+        if history[-1] <= tolerance:
+            break
+        if safeguard and preconditioned and abandon_ratio > 0 and norm_r_cg*abandon_ratio < norm_r:
+            preconditioned = False
+            norm_r = math.inf
     converged = history[-1] <= tolerance
-    return iterations, converged, history, fallbacks
+    return iterations, converged, history, cg_steps
 
 
 def pcg(system, b, precondition, **options):
     """Classical preconditioned CG (fixed SPD M)."""
-    return flexible_cg(system, b, precondition, kept=1, safeguard=False, **options)
+    return flexible_cg(system, b, precondition, kept=1, compare_with_cg=False,
+                       safeguard=False, **options)
 
 
 class DIC:

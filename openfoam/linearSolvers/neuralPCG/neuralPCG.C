@@ -136,6 +136,7 @@ void Foam::neuralPCG::readControls()
             << "' must be at least 1" << exit(FatalIOError);
     }
     safeguard_ = controlDict_.lookupOrDefault<bool>("safeguard", true);
+    compareWithCG_ = controlDict_.lookupOrDefault<bool>("compareWithCG", true);
     abandonRatio_ = controlDict_.lookupOrDefault<scalar>
     (
         "abandonRatio",
@@ -202,6 +203,7 @@ Foam::neuralPCG::neuralPCG
     modelFile_(),
     keptDirections_(2),
     safeguard_(true),
+    compareWithCG_(true),
     abandonRatio_(10),
     trueResidualEvery_(0),
     grid_(),
@@ -362,6 +364,7 @@ Foam::solverPerformance Foam::neuralPCG::solve
     settings.maxIterations = std::max<label>(maxIter_, 0);
     settings.trueResidualEvery = trueResidualEvery_;
     settings.safeguard = safeguard_;
+    settings.compareWithCG = compareWithCG_;
     settings.abandonRatio = abandonRatio_;
 
     mlcfd::FlexibleCGResult result;
@@ -386,7 +389,7 @@ Foam::solverPerformance Foam::neuralPCG::solve
 
     neuralPCGState::solveStatistics& stats = state.last();
     stats.iterations = label(result.iterations);
-    stats.uselessDirections = label(result.fallbacks);
+    stats.uselessDirections = label(result.fallbacks + result.cgSteps);
     stats.plainCG = result.plainCG;
     stats.abandonedAt = label(result.abandonedAt);
     stats.networkApplications = label(preconditioner.applications());
