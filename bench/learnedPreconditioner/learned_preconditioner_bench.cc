@@ -23,10 +23,11 @@
  *  - GAMG        PETSc KSPCG + PCGAMG (PETSc's defaults)
  *  - BoomerAMG   PETSc KSPCG + PCHYPRE boomeramg (strong threshold 0.25 in
  *                2D, 0.5 in 3D, HMIS coarsening, ext+i interpolation)
- *  - grid, graph mlcfd::FlexibleCG (2 kept directions, safeguard: plain CG
- *                alongside, the first to converge wins) with
+ *  - grid, graph mlcfd::FlexibleCG (2 kept directions, per-step comparison
+ *                with the CG direction, safeguard: plain CG alongside, the
+ *                first to converge wins) with
  *                mlcfd::LearnedPreconditioner and the grid (CNN) or graph
- *                model; grid-plain, graph-plain: without the safeguard
+ *                model; grid-plain, graph-plain: the network alone
  * Setup (hierarchy, factorisation, model load and scaling) and solve are
  * timed apart, in wall and in CPU time (all on one thread: CPU time is the
  * cost on an idle core); the network's share of the solve
