@@ -16,9 +16,12 @@
 
 #include <gtest/gtest.h>
 
+#include "LaplaceTestMatrix.h"
+
 #include <unistd.h>
 
 using namespace dealii;
+using namespace mlcfd_test;
 
 namespace
 {
@@ -34,60 +37,12 @@ const std::string& jacobiModel()
     return file;
 }
 
-// 5-point Laplacian on an n x n grid with a variable diagonal shift, so that
-// Jacobi differs from unpreconditioned CG.
-constexpr unsigned int n = 40;
-
-SparsityPattern& laplaceSparsity()
-{
-    static SparsityPattern pattern;
-    if (pattern.n_rows() == 0)
-    {
-        DynamicSparsityPattern dsp(n*n);
-        for (unsigned int i = 0; i < n; ++i)
-            for (unsigned int j = 0; j < n; ++j)
-            {
-                const unsigned int row = i*n + j;
-                dsp.add(row, row);
-                if (i > 0) dsp.add(row, row - n);
-                if (i + 1 < n) dsp.add(row, row + n);
-                if (j > 0) dsp.add(row, row - 1);
-                if (j + 1 < n) dsp.add(row, row + 1);
-            }
-        pattern.copy_from(dsp);
-    }
-    return pattern;
-}
-
-template <typename MatrixType>
-void fillLaplace(MatrixType& A)
-{
-    for (unsigned int i = 0; i < n; ++i)
-        for (unsigned int j = 0; j < n; ++j)
-        {
-            const unsigned int row = i*n + j;
-            A.set(row, row, 4.0 + 10.0*((i*7 + j*3) % 11)/10.0);
-            if (i > 0) A.set(row, row - n, -1.0);
-            if (i + 1 < n) A.set(row, row + n, -1.0);
-            if (j > 0) A.set(row, row - 1, -1.0);
-            if (j + 1 < n) A.set(row, row + 1, -1.0);
-        }
-    A.compress(VectorOperation::insert);
-}
-
-template <typename VectorType>
-void fillRhs(VectorType& b)
-{
-    for (unsigned int row = 0; row < n*n; ++row) b(row) = 1.0 + (row % 13)/13.0;
-    b.compress(VectorOperation::insert);
-}
-
 // Row-wise action and iteration counts against the backend's own Jacobi.
 template <typename MatrixType, typename VectorType, typename JacobiType>
 void checkAgainstJacobi(MatrixType& A, VectorType b)
 {
-    fillLaplace(A);
-    fillRhs(b);
+    fillLaplace(A, complete_index_set(n*n));
+    fillRhs(b, complete_index_set(n*n));
 
     mlcfd::dealii::ModelPreconditioner model;
     model.initialize(A, jacobiModel());
@@ -163,7 +118,7 @@ TEST(ModelPreconditioner, RejectsModelsOfAnotherKind)
         + std::to_string(::getpid()) + "_dealii_smagorinsky.pt";
     mlcfd::referenceModels::writeSmagorinsky(file);
     SparseMatrix<double> A(laplaceSparsity());
-    fillLaplace(A);
+    fillLaplace(A, complete_index_set(n*n));
     mlcfd::dealii::ModelPreconditioner P;
     try
     {
@@ -188,7 +143,7 @@ TEST(ModelPreconditioner, RejectsFeaturesItCannotProvide)
     mlcfd::writeModel(file, "def forward(self, x: Tensor) -> Tensor:\n"
                             "    return x[:, 0:1]\n", m);
     SparseMatrix<double> A(laplaceSparsity());
-    fillLaplace(A);
+    fillLaplace(A, complete_index_set(n*n));
     mlcfd::dealii::ModelPreconditioner P;
     try
     {
@@ -204,7 +159,7 @@ TEST(ModelPreconditioner, RejectsFeaturesItCannotProvide)
 TEST(ModelPreconditioner, RejectsVectorsOfTheWrongSize)
 {
     SparseMatrix<double> A(laplaceSparsity());
-    fillLaplace(A);
+    fillLaplace(A, complete_index_set(n*n));
     mlcfd::dealii::ModelPreconditioner P;
     P.initialize(A, jacobiModel());
     Vector<double> small(10), out(10);

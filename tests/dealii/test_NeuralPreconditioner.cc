@@ -23,12 +23,15 @@
 
 #include <gtest/gtest.h>
 
+#include "LaplaceTestMatrix.h"
+
 #include <unistd.h>
 
 #include <cmath>
 #include <functional>
 
 using namespace dealii;
+using namespace mlcfd_test;
 
 namespace
 {
@@ -51,29 +54,7 @@ const std::string& graphJacobiModel()
 
 // 5-point Laplacian on an n x n grid (row = j + n*i, lexicographic) with a
 // variable diagonal shift, so that Jacobi differs from unpreconditioned CG.
-constexpr unsigned int n = 40;
 constexpr double tolerance = 1e-10;
-
-const SparsityPattern& laplaceSparsity()
-{
-    static SparsityPattern pattern;
-    if (pattern.n_rows() == 0)
-    {
-        DynamicSparsityPattern dsp(n*n);
-        for (unsigned int i = 0; i < n; ++i)
-            for (unsigned int j = 0; j < n; ++j)
-            {
-                const unsigned int row = i*n + j;
-                dsp.add(row, row);
-                if (i > 0) dsp.add(row, row - n);
-                if (i + 1 < n) dsp.add(row, row + n);
-                if (j > 0) dsp.add(row, row - 1);
-                if (j + 1 < n) dsp.add(row, row + 1);
-            }
-        pattern.copy_from(dsp);
-    }
-    return pattern;
-}
 
 // This rank's contiguous block of rows.
 IndexSet ownedRows()
@@ -83,36 +64,6 @@ IndexSet ownedRows()
     IndexSet owned(n*n);
     owned.add_range(rank*n*n/ranks, (rank + 1)*n*n/ranks);
     return owned;
-}
-
-// The entries (column, value) of one row of the test matrix; @p shift
-// scales the variable part of the diagonal.
-std::vector<std::pair<unsigned int, double>> laplaceRow(unsigned int row, double shift = 10.0)
-{
-    const unsigned int i = row/n, j = row % n;
-    std::vector<std::pair<unsigned int, double>> entries{{row, 4.0 + shift*((i*7 + j*3) % 11)/10.0}};
-    if (i > 0) entries.emplace_back(row - n, -1.0);
-    if (i + 1 < n) entries.emplace_back(row + n, -1.0);
-    if (j > 0) entries.emplace_back(row - 1, -1.0);
-    if (j + 1 < n) entries.emplace_back(row + 1, -1.0);
-    return entries;
-}
-
-template <typename MatrixType>
-void fillLaplace(MatrixType& A, const IndexSet& owned, double shift = 10.0)
-{
-    for (const auto row : owned)
-    {
-        for (const auto& [column, value] : laplaceRow(row, shift)) A.set(row, column, value);
-    }
-    A.compress(VectorOperation::insert);
-}
-
-template <typename VectorType>
-void fillRhs(VectorType& b, const IndexSet& owned)
-{
-    for (const auto row : owned) b(row) = 1.0 + (row % 13)/13.0;
-    b.compress(VectorOperation::insert);
 }
 
 template <typename VectorType, typename MatrixType, typename PreconditionerType>
