@@ -9,7 +9,7 @@ t = 0.28 s and 0.66 s (tU0/M = 98 and 171) and the measured spectra of
 CBC_FILE (k in 1/cm, E in cm^3/s^2; the case is in m). Prints, per time,
 the error  mean |log10(E_LES(k)/E_CBC(k))|  over the measured wavenumbers the
 grid resolves (k <= pi N/L), with E_LES interpolated log-log at the measured
-k, and plots both (PNG). --overlay plots several cases (one panel per time). Validation only: nothing is fitted to CBC_FILE.
+k, writes that table to CASE_DIR/spectraError.md and plots both (PNG). --overlay plots several cases (one panel per time). Validation only: nothing is fitted to CBC_FILE.
 """
 import argparse
 import os
@@ -98,6 +98,14 @@ def main():
         errors[time], count = spectrum_error(k, e, k_cbc, e_cbc[:, column - 1], kmax)
         print(f"{label}: t = {time} s: mean |log10(E/E_CBC)| = {errors[time]:.3f}"
               f" over {count} measured wavenumbers <= {kmax:.1f} 1/m")
+
+    table = os.path.join(args.case, "spectraError.md")
+    with open(table, "w") as out:
+        out.write(f"{label}: spectra error mean |log10(E/E_CBC)| against Comte-Bellot & Corrsin"
+                  f" (k <= {kmax:.1f} 1/m)\n\n| t [s] | error |\n|---|---|\n")
+        for time in TIMES:
+            out.write(f"| {time} | {errors[time]:.3f} |\n")
+    print(f"wrote {table}")
 
     png = args.png or os.path.join(args.case, "spectra.png")
     import matplotlib

@@ -381,7 +381,10 @@ TEST(FlexibleCGWithLearnedPreconditioner, NeverWorseThanCGAndJacobiAsJacobi)
     std::fill(x.begin(), x.end(), 0.0);
     const auto learned = mlcfd::FlexibleCG(cgSettings).solve(op,
         [&](const Vector& r, Vector& z) { learnedJacobi.apply(r, z); }, b, x);
-    EXPECT_EQ(learned.iterations, pcg);
+    // The network's z = s*(s r/rms)*rms (Jacobi scaling) against r/d: equal to
+    // round-off, one iteration apart at most; a broken network needs about
+    // CG's count.
+    EXPECT_LE(std::abs(int(learned.iterations) - int(pcg)), 1);
     EXPECT_LT(pcg, cg);
 
     // A mildly nonlinear Jacobi: each of its directions lowers the error

@@ -16,6 +16,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "LaplaceTestMatrix.h"
 
 #include <unistd.h>
@@ -73,7 +75,9 @@ void checkAgainstJacobi(MatrixType& A, VectorType b)
     x_none = 0;
     cg.solve(A, x_none, b, PreconditionIdentity());
     const unsigned int without = control.last_step();
-    EXPECT_EQ(with_model, with_jacobi);
+    // r/diag and r*(1/diag) agree to round-off: one iteration apart at most
+    // (a broken model fails the row check above).
+    EXPECT_LE(std::abs(int(with_model) - int(with_jacobi)), 1);
     EXPECT_LT(with_jacobi, without) << "the test matrix does not tell Jacobi from nothing";
     x_model -= x_jacobi;
     EXPECT_LT(x_model.linfty_norm(), 1e-10*x_jacobi.linfty_norm());

@@ -119,7 +119,9 @@ void checkAgainstJacobi
     VectorType x_network(b), x_jacobi(b);
     const unsigned int with_network = flexibleCGIterations(A, b, network, x_network);
     const unsigned int with_jacobi = flexibleCGIterations(A, b, jacobi, x_jacobi);
-    EXPECT_EQ(with_network, with_jacobi);
+    // Equal to round-off, not bit for bit: one iteration apart at most
+    // (a broken network fails the row check above and needs CG's count).
+    EXPECT_LE(std::abs(int(with_network) - int(with_jacobi)), 1);
     EXPECT_EQ(network.n_applications(), 1u + with_network);
     EXPECT_GT(network.inference_seconds(), 0.0);
 
@@ -329,7 +331,9 @@ TEST(NeuralPreconditioner, PETScPCShellInKSPFCGMatchesPCJacobi)
         EXPECT_EQ(PCSetType(pc, PCNONE), 0);
     });
     ASSERT_GT(withShell, 0);
-    EXPECT_EQ(withShell, withJacobi);
+    // The shell's r/diag and PCJACOBI's r*(1/diag) agree to round-off: one
+    // iteration apart at most, far from the unpreconditioned count.
+    EXPECT_LE(std::abs(withShell - withJacobi), 1);
     EXPECT_LT(withJacobi, without);
     EXPECT_GE(network->applications(), static_cast<std::size_t>(withShell));
     EXPECT_EQ(network->fallbacks(), 0u);
