@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <sstream>
 #include <random>
@@ -21,11 +22,18 @@ namespace
 
 const char* const usage =
 R"(Usage:
-  mlcfd-model inspect FILE                print the model's metadata
+  mlcfd-model inspect FILE                print the model's metadata and the
+                                          range of its training inputs
   mlcfd-model check FILE [--rows N] [--threads T] [--device cpu|cuda]
                                           run it on random input (uniform in
                                           [0.5, 1.5]) and report the time per
                                           10^6 rows
+  mlcfd-model check FILE DATA.csv [--margin 0.1]
+                                          run it on your own inputs (one row
+                                          per line, the model's inputs in
+                                          order, ',' or ' ' between them, '#'
+                                          comments) and report the rows
+                                          outside its training range
   mlcfd-model closure FILE GRADIENTS.csv
                                           evaluate an LES closure (kind
                                           eddyViscosity or tensorBasis): each
@@ -69,14 +77,111 @@ bool readOption(const std::vector<std::string>& args, const std::string& name, s
     return false;
 }
 
+std::string shortNumber(double value)
+{
+    std::ostringstream os;
+    os << std::setprecision(4) << value;
+    return os.str();
+}
+
+// Rows of @p width numbers from a CSV file; an empty message means success.
+std::string readRows(const std::string& csv, std::size_t width, std::vector<double>& rows,
+                     const std::string& what)
+{
+    std::ifstream in(csv);
+    if (!in) return "cannot read '" + csv + "'";
+    std::string line;
+    for (std::size_t lineNo = 1; std::getline(in, line); ++lineNo)
+    {
+        if (line.empty() || line[0] == '#') continue;
+        std::replace(line.begin(), line.end(), ',', ' ');
+        std::istringstream values(line);
+        std::vector<double> v;
+        double x;
+        while (values >> x) v.push_back(x);
+        if (v.size() != width || !values.eof())
+        {
+            return csv + ":" + std::to_string(lineNo) + ": expected " + std::to_string(width)
+                + " numbers (" + what + ")";
+        }
+        rows.insert(rows.end(), v.begin(), v.end());
+    }
+    return "";
+}
+
 int inspect(const std::string& file)
 {
     mlcfd::ModelOptions options;
     options.warmupRows = 0;
     const mlcfd::Model model(file, options);
+    const mlcfd::ModelMetadata& m = model.metadata();
     std::cout << "file:     " << file << '\n'
               << mlcfd::ModelMetadata::archiveEntry << ":\n"
-              << model.metadata().toJson() << '\n';
+              << m.toJson() << '\n';
+    const mlcfd::TrainingRange& range = m.trainingRange;
+    if (range.empty())
+    {
+        std::cout << "training range: not recorded (format version " << m.formatVersion
+                  << "): inputs are not checked at run time\n";
+        return 0;
+    }
+    std::cout << "training range (" << range.rows << " rows; inputs further than "
+              << 100*mlcfd::RangeCheck::defaultMargin << "% of a range outside it are"
+              " counted at run time):\n";
+    std::cout << "  " << std::left << std::setw(14) << "input" << std::right << std::setw(12) << "min";
+    for (const double level : range.levels)
+    {
+        std::cout << std::setw(12) << ("q" + shortNumber(level));
+    }
+    std::cout << std::setw(12) << "max" << '\n';
+    for (std::size_t i = 0; i < m.inputCount(); ++i)
+    {
+        std::cout << "  " << std::left << std::setw(14) << m.inputs[i] << std::right
+                  << std::setw(12) << shortNumber(range.min[i]);
+        for (std::size_t l = 0; l < range.levels.size(); ++l)
+        {
+            std::cout << std::setw(12) << shortNumber(range.quantiles[l][i]);
+        }
+        std::cout << std::setw(12) << shortNumber(range.max[i]) << '\n';
+    }
+    return 0;
+}
+
+// Your own rows against the training range.
+int checkData(const std::string& file, const std::string& csv, const std::vector<std::string>& args)
+{
+    mlcfd::ModelOptions options;
+    options.warmupRows = 0;
+    std::string value;
+    if (readOption(args, "--margin", value)) options.rangeMargin = std::stod(value);
+    const mlcfd::Model model(file, options);
+    const mlcfd::ModelMetadata& m = model.metadata();
+    if (!model.rangeCheck().active())
+    {
+        return fail(file + ": the model file records no training range (format version "
+            + std::to_string(m.formatVersion) + "); retrain it with a current trainer");
+    }
+    std::vector<double> in;
+    const std::string problem = readRows(csv, model.inputCount(), in, "the model's inputs in order");
+    if (!problem.empty()) return fail(problem);
+    const std::size_t rows = in.size()/model.inputCount();
+    std::vector<double> out(rows*model.outputCount());
+    model.evaluate(in.data(), rows, model.inputCount(), out.data(), model.outputCount());
+
+    mlcfd::RangeMonitor monitor;
+    monitor.step(model.takeRangeCount(), model.rangeCheck(), m, file);
+    const mlcfd::RangeCount& count = monitor.last();
+    std::cout << "model: " << file << " (kind " << m.kind << ")\n"
+              << "data:  " << csv << ", " << rows << " rows\n"
+              << monitor.describe(m, model.rangeCheck()) << '\n'
+              << "  " << std::left << std::setw(14) << "input" << std::right << std::setw(14)
+              << "rows outside" << "  allowed range\n";
+    for (std::size_t i = 0; i < m.inputCount(); ++i)
+    {
+        std::cout << "  " << std::left << std::setw(14) << m.inputs[i] << std::right << std::setw(14)
+                  << count.outsideByInput[i] << "  [" << shortNumber(model.rangeCheck().lower(i))
+                  << ", " << shortNumber(model.rangeCheck().upper(i)) << "]\n";
+    }
     return 0;
 }
 
@@ -125,27 +230,16 @@ int check(const std::string& file, const std::vector<std::string>& args)
 
 int closure(const std::string& file, const std::string& csv)
 {
-    std::ifstream in(csv);
-    if (!in) return fail("cannot read '" + csv + "'");
-    std::vector<double> gradU, delta;
-    std::string line;
-    for (std::size_t lineNo = 1; std::getline(in, line); ++lineNo)
+    std::vector<double> rows;
+    const std::string problem = readRows(csv, 10, rows, "grad U row-major, delta");
+    if (!problem.empty()) return fail(problem);
+    const std::size_t n = rows.size()/10;
+    std::vector<double> gradU(9*n), delta(n);
+    for (std::size_t c = 0; c < n; ++c)
     {
-        if (line.empty() || line[0] == '#') continue;
-        std::replace(line.begin(), line.end(), ',', ' ');
-        std::istringstream values(line);
-        double v[10];
-        int count = 0;
-        while (count < 10 && values >> v[count]) ++count;
-        if (count != 10)
-        {
-            return fail(csv + ":" + std::to_string(lineNo)
-                + ": expected 10 numbers (grad U row-major, delta)");
-        }
-        gradU.insert(gradU.end(), v, v + 9);
-        delta.push_back(v[9]);
+        std::copy(rows.begin() + 10*c, rows.begin() + 10*c + 9, gradU.begin() + 9*c);
+        delta[c] = rows[10*c + 9];
     }
-    const std::size_t n = delta.size();
     // tau = tauExtra - 2 nu_t S (tauExtra = 0 for an eddy viscosity).
     std::vector<double> nut(n), tau(6*n, 0.0);
 
@@ -314,6 +408,10 @@ int main(int argc, char* argv[])
     try
     {
         if (args.size() >= 2 && args[0] == "inspect") return inspect(args[1]);
+        if (args.size() >= 3 && args[0] == "check" && args[2].rfind("--", 0) != 0)
+        {
+            return checkData(args[1], args[2], args);
+        }
         if (args.size() >= 2 && args[0] == "check") return check(args[1], args);
         if (args.size() >= 3 && args[0] == "closure") return closure(args[1], args[2]);
         if (args.size() >= 3 && args[0] == "create") return create(args[1], args[2], args);

@@ -16,8 +16,11 @@ From the shell (reference models):
     mlcfd_model.py smagorinsky constant/models/smagorinsky.pt [--Ck 0.094] [--Ce 1.048]
     mlcfd_model.py jacobi jacobi.pt
 
-The metadata (format version 1) goes into the archive as the extra file
+The metadata (format version 2) goes into the archive as the extra file
 mlcfd.json; see common/include/mlcfd/ModelMetadata.h for its entries.
+Trainers pass training_range=training_range(inputs) so that the file records
+the distribution of its training inputs and the C++ core can tell a user
+when a run leaves it (common/include/mlcfd/TrainingRange.h).
 """
 import argparse
 import json
@@ -26,7 +29,9 @@ import sys
 
 import torch
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Quantile levels recorded per input by training_range().
+QUANTILE_LEVELS = (0.001, 0.01, 0.5, 0.99, 0.999)
 ARCHIVE_ENTRY = "mlcfd.json"
 
 # Inputs of an eddy-viscosity closure, in order (mlcfd::EddyViscosityClosure):
@@ -34,9 +39,32 @@ ARCHIVE_ENTRY = "mlcfd.json"
 EDDY_VISCOSITY_INPUTS = ["trS", "trS2", "trW2", "trS3", "trW2S", "trW2S2"]
 
 
+def training_range(rows, levels=QUANTILE_LEVELS, unchecked=()):
+    """The "training_range" entry of a model's metadata: per input column of
+    @p rows (training inputs, n x inputs, in the model's input units), the
+    minimum, maximum and quantiles at @p levels. @p unchecked names inputs
+    the network ignores (recorded, never reported as outside)."""
+    x = torch.as_tensor(rows, dtype=torch.float64)
+    if x.dim() == 1:
+        x = x.unsqueeze(1)
+    if x.dim() != 2 or x.shape[0] == 0:
+        raise ValueError("training_range needs a non-empty (rows x inputs) array")
+    if not torch.isfinite(x).all():
+        raise ValueError("training_range: the training inputs hold non-finite values")
+    # torch.quantile refuses more than 16M rows: an even subsample is enough.
+    sample = x[:: max(1, x.shape[0] // 4_000_000)]
+    q = torch.quantile(sample, torch.tensor(levels, dtype=torch.float64), dim=0)
+    entry = {"rows": int(x.shape[0]),
+             "min": x.min(dim=0).values.tolist(), "max": x.max(dim=0).values.tolist(),
+             "quantiles": {f"{level:g}": q[i].tolist() for i, level in enumerate(levels)}}
+    if unchecked:
+        entry["unchecked"] = list(unchecked)
+    return entry
+
+
 def metadata(kind, inputs, outputs, description="", input_mean=None, input_std=None,
              output_mean=None, output_std=None, units=None, constants=None,
-             dtype="float64"):
+             dtype="float64", training_range=None):
     """The mlcfd.json dictionary, validated as the C++ core validates it."""
     def numbers(name, values, count):
         if values is None:
@@ -73,7 +101,35 @@ def metadata(kind, inputs, outputs, description="", input_mean=None, input_std=N
         meta["units"] = dict(units)
     if constants:
         meta["constants"] = {k: float(v) for k, v in constants.items()}
+    if training_range is not None:
+        for name in ("min", "max"):
+            numbers(f"training_range/{name}", training_range[name], len(inputs))
+        for level, values in training_range.get("quantiles", {}).items():
+            if not 0 < float(level) < 1:
+                raise ValueError(f"training_range quantile level {level} is not in (0, 1)")
+            numbers(f"training_range/quantiles/{level}", values, len(inputs))
+        if any(a > b for a, b in zip(training_range["min"], training_range["max"])):
+            raise ValueError("training_range has min > max")
+        for name in training_range.get("unchecked", []):
+            if name not in inputs:
+                raise ValueError(f"training_range/unchecked names '{name}', which is not an input")
+        meta["training_range"] = training_range
     return meta
+
+
+def record_training_range(path, entry):
+    """Write the "training_range" @p entry (see training_range()) into the
+    metadata of the existing model file @p path, leaving the network as it
+    is (for models trained before format version 2)."""
+    extra = {ARCHIVE_ENTRY: ""}
+    module = torch.jit.load(path, _extra_files=extra)
+    meta = json.loads(extra[ARCHIVE_ENTRY])
+    meta.pop("training_range", None)
+    meta.pop("format_version", None)
+    known = ("kind", "inputs", "outputs", "description", "input_mean", "input_std",
+             "output_mean", "output_std", "units", "constants", "dtype")
+    meta = metadata(**{k: v for k, v in meta.items() if k in known}, training_range=entry)
+    torch.jit.save(module, path, _extra_files={ARCHIVE_ENTRY: json.dumps(meta, indent=2)})
 
 
 def save(module, path, **meta_entries):

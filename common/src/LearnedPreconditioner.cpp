@@ -52,6 +52,8 @@ struct LearnedPreconditioner::Impl
 
     mutable std::size_t applications = 0, fallbacks = 0;
     mutable double seconds = 0;
+    RangeCheck rangeCheck;
+    mutable RangeCount rangeCount;
 
     /// As constructed (grid models need the grid again in setMatrix).
     LearnedPreconditionerOptions options;
@@ -289,6 +291,14 @@ LearnedPreconditioner::LearnedPreconditioner
 
     d.archive = loadModelArchive(modelFile, options.device, options.threads);
     d.checkModel(options);
+    try
+    {
+        d.rangeCheck = RangeCheck(d.archive.metadata, options.rangeMargin);
+    }
+    catch (const std::invalid_argument& e)
+    {
+        throw ModelError(modelFile, e.what());
+    }
     if (d.grid)
     {
         d.setupGrid(options, diagRatio);
@@ -362,6 +372,8 @@ bool LearnedPreconditioner::apply(const double* r, double* z) const
     {
         const double rms = std::sqrt(sumSquares/d.rows);
         for (std::size_t i = 0; i < d.rows; ++i) channel[i*stride] /= rms;
+        // Channel c of row i: graph rows [i][c], grid planes [c][i].
+        d.rangeCheck.countRows(channel, d.rows, d.rangeCount, stride, d.grid ? d.rows : 1);
 
         torch::InferenceMode guard;
         const torch::Tensor y = d.forward();
@@ -402,12 +414,21 @@ const std::string& LearnedPreconditioner::device() const { return impl_->archive
 std::size_t LearnedPreconditioner::applications() const { return impl_->applications; }
 double LearnedPreconditioner::inferenceSeconds() const { return impl_->seconds; }
 std::size_t LearnedPreconditioner::fallbacks() const { return impl_->fallbacks; }
+const RangeCheck& LearnedPreconditioner::rangeCheck() const { return impl_->rangeCheck; }
+
+RangeCount LearnedPreconditioner::takeRangeCount() const
+{
+    RangeCount count = impl_->rangeCount;
+    impl_->rangeCount.clear();
+    return count;
+}
 
 void LearnedPreconditioner::resetStatistics()
 {
     impl_->applications = 0;
     impl_->fallbacks = 0;
     impl_->seconds = 0;
+    impl_->rangeCount.clear();
 }
 
 

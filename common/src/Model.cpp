@@ -81,6 +81,9 @@ struct Model::Impl
     bool normaliseInput = false;
     bool normaliseOutput = false;
     torch::Tensor inputMean, inputStd, outputMean, outputStd;
+    RangeCheck rangeCheck;
+    // Counted by the const evaluate(): statistics, not the model's state.
+    mutable RangeCount rangeCount;
 
     void load(const ModelOptions& options);
     torch::Tensor forward(const torch::Tensor& x) const;
@@ -183,6 +186,14 @@ void Model::Impl::load(const ModelOptions& options)
     inputStd = asTensor(metadata.inputStd);
     outputMean = asTensor(metadata.outputMean);
     outputStd = asTensor(metadata.outputStd);
+    try
+    {
+        rangeCheck = RangeCheck(metadata, options.rangeMargin);
+    }
+    catch (const std::invalid_argument& e)
+    {
+        throw ModelError(path, e.what());
+    }
 }
 
 
@@ -259,6 +270,15 @@ const std::string& Model::path() const { return impl_->path; }
 const ModelMetadata& Model::metadata() const { return impl_->metadata; }
 const std::string& Model::device() const { return impl_->device; }
 int Model::threadCount() { return at::get_num_threads(); }
+const RangeCheck& Model::rangeCheck() const { return impl_->rangeCheck; }
+const RangeCount& Model::rangeCount() const { return impl_->rangeCount; }
+
+RangeCount Model::takeRangeCount() const
+{
+    RangeCount count = impl_->rangeCount;
+    impl_->rangeCount.clear();
+    return count;
+}
 
 
 void Model::evaluate
@@ -293,6 +313,8 @@ void Model::evaluate
                 + describeRow(input + row*inputWidth, inputWidth));
         }
     }
+
+    impl_->rangeCheck.countRows(input, rows, impl_->rangeCount, inputWidth);
 
     torch::InferenceMode guard;
     // from_blob wraps the caller's memory; forward() never writes to it.

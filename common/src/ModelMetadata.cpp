@@ -3,7 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <set>
 
 namespace mlcfd
@@ -116,6 +118,89 @@ void checkUnique(const std::vector<std::string>& names, const char* entry, const
     }
 }
 
+TrainingRange readTrainingRange(const json& j, std::size_t inputs, const std::string& source)
+{
+    const char* entry = "training_range";
+    const json& r = j.at(entry);
+    if (!r.is_object())
+    {
+        throw ModelError(source, entryError(entry, "must be an object with rows, min, max"
+            " (and optionally quantiles)"));
+    }
+    TrainingRange range;
+    if (!r.contains("rows") || !r.at("rows").is_number_integer() || r.at("rows").get<long long>() <= 0)
+    {
+        throw ModelError(source, entryError("training_range/rows", "is missing or not a positive integer"));
+    }
+    range.rows = r.at("rows").get<std::size_t>();
+    const auto values = [&](const json& list, const std::string& name)
+    {
+        if (!list.is_array() || list.size() != inputs)
+        {
+            throw ModelError(source, entryError("training_range/" + name, "must list "
+                + std::to_string(inputs) + " numbers, one per input"));
+        }
+        std::vector<double> v;
+        for (const json& x : list)
+        {
+            if (!x.is_number() || !std::isfinite(x.get<double>()))
+            {
+                throw ModelError(source, entryError("training_range/" + name, "holds a non-number"));
+            }
+            v.push_back(x.get<double>());
+        }
+        return v;
+    };
+    for (const char* name : {"min", "max"})
+    {
+        if (!r.contains(name))
+        {
+            throw ModelError(source, entryError(std::string("training_range/") + name, "is missing"));
+        }
+    }
+    range.min = values(r.at("min"), "min");
+    range.max = values(r.at("max"), "max");
+    for (std::size_t i = 0; i < inputs; ++i)
+    {
+        if (range.min[i] > range.max[i])
+        {
+            throw ModelError(source, entryError("training_range", "has min > max for input "
+                + std::to_string(i)));
+        }
+    }
+    if (r.contains("unchecked"))
+    {
+        range.unchecked = readNames(r, "unchecked", source);
+    }
+    if (r.contains("quantiles"))
+    {
+        const json& q = r.at("quantiles");
+        if (!q.is_object())
+        {
+            throw ModelError(source, entryError("training_range/quantiles",
+                "must map levels (\"0.01\") to lists of numbers"));
+        }
+        std::map<double, std::vector<double>> byLevel;
+        for (const auto& item : q.items())
+        {
+            double level = -1;
+            try { level = std::stod(item.key()); } catch (const std::exception&) {}
+            if (!(level > 0 && level < 1))
+            {
+                throw ModelError(source, entryError("training_range/quantiles", "has level '"
+                    + item.key() + "'; levels are numbers in (0, 1)"));
+            }
+            byLevel[level] = values(item.value(), "quantiles/" + item.key());
+        }
+        for (auto& [level, v] : byLevel)
+        {
+            range.levels.push_back(level);
+            range.quantiles.push_back(std::move(v));
+        }
+    }
+    return range;
+}
+
 } // namespace
 
 
@@ -143,6 +228,14 @@ void ModelMetadata::validate(const std::string& source)
     checkUnique(outputs, "outputs", source);
     checkNormalisation(inputMean, inputStd, inputs.size(), "input_mean", "input_std", source);
     checkNormalisation(outputMean, outputStd, outputs.size(), "output_mean", "output_std", source);
+    for (const std::string& name : trainingRange.unchecked)
+    {
+        if (std::find(inputs.begin(), inputs.end(), name) == inputs.end())
+        {
+            throw ModelError(source, entryError("training_range/unchecked", "names '" + name
+                + "', which is not an input"));
+        }
+    }
     if (dtype != "float64" && dtype != "float32")
     {
         throw ModelError(source, entryError("dtype", "is '" + dtype
@@ -228,6 +321,14 @@ ModelMetadata ModelMetadata::fromJson(const std::string& text, const std::string
             m.constants[item.key()] = item.value().get<double>();
         }
     }
+    if (j.contains("training_range"))
+    {
+        if (m.formatVersion < 2)
+        {
+            throw ModelError(source, entryError("training_range", "needs format_version 2 or later"));
+        }
+        m.trainingRange = readTrainingRange(j, m.inputs.size(), source);
+    }
     m.validate(source);
     return m;
 }
@@ -248,6 +349,26 @@ std::string ModelMetadata::toJson() const
     if (!units.empty()) j["units"] = units;
     j["dtype"] = dtype;
     if (!constants.empty()) j["constants"] = constants;
+    if (!trainingRange.empty())
+    {
+        json r;
+        r["rows"] = trainingRange.rows;
+        r["min"] = trainingRange.min;
+        r["max"] = trainingRange.max;
+        if (!trainingRange.levels.empty())
+        {
+            json q = json::object();
+            for (std::size_t l = 0; l < trainingRange.levels.size(); ++l)
+            {
+                std::ostringstream level;
+                level << trainingRange.levels[l];
+                q[level.str()] = trainingRange.quantiles[l];
+            }
+            r["quantiles"] = q;
+        }
+        if (!trainingRange.unchecked.empty()) r["unchecked"] = trainingRange.unchecked;
+        j["training_range"] = r;
+    }
     return j.dump(2);
 }
 

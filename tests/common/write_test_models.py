@@ -43,6 +43,28 @@ def main():
     mlcfd_model.save(Affine(torch.float32), path("affine_float32.pt"), kind="test",
                      inputs=["x0", "x1"], outputs=["y"], dtype="float32")
 
+    # The training range of 1000 samples of x0 ~ U[0, 1], x1 ~ N(0, 1), saved
+    # with the model and recorded afterwards into a model saved without it:
+    # own-distribution rows lie inside, shifted ones are counted (tool tests
+    # in CMakeLists.txt).
+    generator = torch.Generator().manual_seed(3)
+    samples = torch.stack((torch.rand(1000, generator=generator, dtype=torch.float64),
+                           torch.randn(1000, generator=generator, dtype=torch.float64)), dim=1)
+    entry = mlcfd_model.training_range(samples)
+    mlcfd_model.save(Affine(torch.float64), path("ranged_affine.pt"), kind="test",
+                     inputs=["x0", "x1"], outputs=["y"], training_range=entry)
+    mlcfd_model.save(Affine(torch.float64), path("recorded_affine.pt"), kind="test",
+                     inputs=["x0", "x1"], outputs=["y"])
+    mlcfd_model.record_training_range(path("recorded_affine.pt"), entry)
+    fresh = torch.stack((torch.rand(1000, generator=generator, dtype=torch.float64),
+                         torch.randn(1000, generator=generator, dtype=torch.float64)), dim=1)
+    with open(path("ranged_own.csv"), "w") as f:
+        f.write("# x0 x1: fresh samples of the training distribution\n")
+        f.writelines(f"{a:.17g},{b:.17g}\n" for a, b in fresh[:500].tolist())
+    with open(path("ranged_shifted.csv"), "w") as f:
+        f.write("# x0 + 0.5, x1\n")
+        f.writelines(f"{a + 0.5:.17g} {b:.17g}\n" for a, b in fresh[500:].tolist())
+
     scripted = torch.jit.script(mlcfd_model.Jacobi())
     torch.jit.save(scripted, path("no_metadata.pt"))
     torch.jit.save(scripted, path("bad_json.pt"), _extra_files={"mlcfd.json": "{ not json"})

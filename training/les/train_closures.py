@@ -235,7 +235,21 @@ def train(kind, train_rows, valid_rows, mean, std, epochs, seed, basis_count, wi
     return module, history
 
 
-def save_model(kind, module, path, mean, std, description, basis_count, dtype):
+# The networks ignore trS (the discrete divergence) and trW2 (= trS2 - 1):
+# identity normalisation keeps their noise harmless, and the training range
+# does not report them.
+UNUSED_INPUTS = (0, 2)
+
+
+def training_range(train_rows):
+    """The "training_range" metadata entry of the invariants the closures
+    were trained on."""
+    names = mlcfd_model.EDDY_VISCOSITY_INPUTS
+    return mlcfd_model.training_range(train_rows["features"],
+                                      unchecked=[names[i] for i in UNUSED_INPUTS])
+
+
+def save_model(kind, module, path, mean, std, description, basis_count, dtype, input_range):
     """Save @p module (trained in float64) in @p dtype: float32 halves the
     inference time inside the LES (Debian's LibTorch uses the reference BLAS)."""
     outputs = (["nutStar"] if kind == "eddyViscosity"
@@ -247,7 +261,7 @@ def save_model(kind, module, path, mean, std, description, basis_count, dtype):
     mlcfd_model.save(module, path, kind=kind, description=description,
                      inputs=mlcfd_model.EDDY_VISCOSITY_INPUTS, outputs=outputs,
                      input_mean=mean.tolist(), input_std=std.tolist(), units=units,
-                     dtype=dtype)
+                     dtype=dtype, training_range=input_range)
 
 
 def plot_losses(histories, path):
@@ -288,8 +302,8 @@ def plot_scatter(samples, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dataset")
-    parser.add_argument("--models", required=True, help="directory for the .pt files")
-    parser.add_argument("--report", required=True, help="directory for apriori.md and PNGs")
+    parser.add_argument("--models", help="directory for the .pt files")
+    parser.add_argument("--report", help="directory for apriori.md and PNGs")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--basis-count", type=int, default=2,
@@ -300,11 +314,14 @@ def main(argv=None):
     parser.add_argument("--kinds", nargs="+", default=["eddyViscosity", "tensorBasis"],
                         choices=["eddyViscosity", "tensorBasis"])
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--record-range", nargs="+", metavar="MODEL",
+                        help="only write the training range of DATASET into these existing"
+                             " model files (networks unchanged) and stop")
     args = parser.parse_args(argv)
+    if not args.record_range and not (args.models and args.report):
+        parser.error("--models and --report are needed to train")
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    os.makedirs(args.models, exist_ok=True)
-    os.makedirs(args.report, exist_ok=True)
 
     if not os.path.isfile(args.dataset):
         sys.exit(f"train_closures: {args.dataset}: no such file (write it with make_dataset.py)")
@@ -314,11 +331,18 @@ def main(argv=None):
     valid_mask = (rows["split"] == 1) & (rows["filter"] == 0)
     train_rows = with_norms(select(rows, train_mask))
     valid_rows = with_norms(select(rows, valid_mask))
+    input_range = training_range(train_rows)
+    if args.record_range:
+        for path in args.record_range:
+            mlcfd_model.record_training_range(path, input_range)
+            print(f"train_closures: wrote the training range of {input_range['rows']} rows"
+                  f" into {path}", flush=True)
+        return
+    os.makedirs(args.models, exist_ok=True)
+    os.makedirs(args.report, exist_ok=True)
     mean = train_rows["features"].mean(0)
     std = train_rows["features"].std(0)
-    # trS (discrete divergence) and trW2 (= trS2 - 1) are not used by the
-    # networks: identity normalisation keeps their noise harmless.
-    for unused in (0, 2):
+    for unused in UNUSED_INPUTS:
         mean[unused], std[unused] = 0.0, 1.0
     print(f"train_closures: {int(train_mask.sum())} training rows, {int(valid_mask.sum())}"
           f" held-out rows (box filter; grids {data['grids']})", flush=True)
@@ -335,7 +359,7 @@ def main(argv=None):
         save_model(kind, module, path, mean, std,
                    f"learned {kind} closure, trained by training/les/train_closures.py"
                    f" (seed {args.seed}, {args.epochs} epochs) on {source}",
-                   args.basis_count, args.dtype)
+                   args.basis_count, args.dtype, input_range)
         print(f"train_closures: wrote {path}", flush=True)
     plot_losses(histories, os.path.join(args.report, "loss_curves.png"))
     write_report(data, models, mean, std, histories, args)

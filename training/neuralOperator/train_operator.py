@@ -70,6 +70,9 @@ def main():
     parser.add_argument("--lag", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--batch", type=int, default=512)
+    parser.add_argument("--record-range", action="store_true",
+                        help="only write the training range of CASE's rows into the existing"
+                             " model --out (network unchanged)")
     args = parser.parse_args()
     torch.manual_seed(0)
     np.random.seed(0)
@@ -86,6 +89,10 @@ def main():
         (test_y if held_out else train_y).append(y)
     X, Y = np.vstack(train_x), np.vstack(train_y)
     Xt, Yt = np.vstack(test_x), np.vstack(test_y)
+    if args.record_range:
+        mlcfd_model.record_training_range(args.out, mlcfd_model.training_range(X))
+        print(f"wrote the training range of {len(X)} rows into {args.out}")
+        return
     mean, std = X.mean(0), X.std(0)
     std[std < 1e-12] = 1.0
     scale = float(np.abs(Y - X[:, :3]).std()) or 1.0
@@ -123,6 +130,7 @@ def main():
                     "(icoFoam, 20x20, Re 10)",
         inputs=names_in, outputs=["Ux", "Uy", "Uz"],
         input_mean=mean.tolist(), input_std=std.tolist(),
+        training_range=mlcfd_model.training_range(X),
         units={"Ux": "m/s", "Uy": "m/s", "Uz": "m/s"},
         constants={"lagSteps": args.lag, "deltaT": 0.005})
     print(f"wrote {args.out}")

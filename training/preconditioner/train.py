@@ -234,23 +234,39 @@ def graph_specs(quick):
     return specs
 
 
-def save_grid(model, path):
+def training_range(sets):
+    """The "training_range" entry of the network inputs the training vectors
+    give by the contract: the residual channel rs/rho and diagRatio, one row
+    per unknown and vector."""
+    rows = []
+    for data in sets:
+        diag = data.system.diag
+        rs = diag.rsqrt().unsqueeze(1)*data.b
+        residual = rs/rs.square().mean(dim=0, keepdim=True).sqrt()
+        ratio = (diag/diag.mean()).unsqueeze(1).expand_as(residual)
+        rows.append(torch.stack((residual.flatten(), ratio.flatten()), dim=1))
+    return mlcfd_model.training_range(torch.cat(rows))
+
+
+def save_grid(model, path, input_range):
     mlcfd_model.save(model, path, kind="preconditionerGrid",
                      description=f"Learned V-cycle preconditioner ({model.dimension}D grid, "
                                  "self-supervised on finite-volume Poisson systems; "
                                  "training/preconditioner)",
                      inputs=INPUTS, outputs=OUTPUTS, dtype="float32",
                      constants={"dimension": model.dimension, "channels": model.channels,
-                                "levels": model.max_levels})
+                                "levels": model.max_levels},
+                     training_range=input_range)
 
 
-def save_graph(model, path, layers):
+def save_graph(model, path, layers, input_range):
     mlcfd_model.save(model, path, kind="preconditionerGraph",
                      description="Message-passing preconditioner on the matrix graph "
                                  "(self-supervised on finite-volume Poisson systems; "
                                  "training/preconditioner)",
                      inputs=INPUTS, outputs=OUTPUTS, dtype="float32",
-                     constants={"layers": layers, "channels": model.hidden})
+                     constants={"layers": layers, "channels": model.hidden},
+                     training_range=input_range)
 
 
 def main(argv=None):
@@ -259,7 +275,20 @@ def main(argv=None):
     parser.add_argument("--report", required=True, help="output folder of losses.json")
     parser.add_argument("--quick", action="store_true", help="tiny run for tests")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--record-range", action="store_true",
+                        help="only write the training range into the existing grid2d.pt,"
+                             " grid3d.pt and graph.pt of --models (networks unchanged; the"
+                             " training vectors are drawn afresh from the same distribution)")
     args = parser.parse_args(argv)
+    if args.record_range:
+        for label, specs in (("grid2d", grid_specs(2, args.quick)), ("grid3d", grid_specs(3, args.quick)),
+                             ("graph", graph_specs(args.quick))):
+            generator = torch.Generator().manual_seed(args.seed)
+            path = os.path.join(args.models, f"{label}.pt")
+            entry = training_range(build_sets(specs, args.quick, generator, label))
+            mlcfd_model.record_training_range(path, entry)
+            log(f"wrote the training range ({entry['rows']} rows) into {path}")
+        return
     os.makedirs(args.models, exist_ok=True)
     os.makedirs(args.report, exist_ok=True)
     torch.manual_seed(args.seed)
@@ -275,7 +304,7 @@ def main(argv=None):
         steps = (40 if dimension == 2 else 20) if quick else (600 if dimension == 2 else 300)
         losses[label] = train(model, "grid", sets, steps, batch=16 if dimension == 2 else 8,
                               lr=3e-3, generator=generator, label=label)
-        save_grid(model.eval(), os.path.join(args.models, f"{label}.pt"))
+        save_grid(model.eval(), os.path.join(args.models, f"{label}.pt"), training_range(sets))
 
     log("== graph")
     sets = build_sets(graph_specs(quick), quick, generator, "graph")
@@ -284,7 +313,7 @@ def main(argv=None):
     steps = 40 if quick else 500
     losses["graph"] = train(model, "graph", sets, steps, batch=16, lr=3e-3,
                             generator=generator, label="graph")
-    save_graph(model.eval(), os.path.join(args.models, "graph.pt"), layers)
+    save_graph(model.eval(), os.path.join(args.models, "graph.pt"), layers, training_range(sets))
 
     with open(os.path.join(args.report, "losses.json"), "w") as f:
         json.dump(losses, f)

@@ -25,6 +25,8 @@ struct LearnedPreconditionerOptions
     /// Cells per direction, x fastest (row = i + nx*(j + ny*k)); required by
     /// grid models (kind "preconditionerGrid"), ignored by graph models.
     std::vector<std::int64_t> grid;
+    /// Margin of the training-range check (see mlcfd::ModelOptions).
+    double rangeMargin = RangeCheck::defaultMargin;
 };
 
 /// z ~ A^-1 r computed by a TorchScript network with mlcfd metadata.
@@ -101,6 +103,14 @@ public:
     double inferenceSeconds() const;
     std::size_t fallbacks() const;
     void resetStatistics();
+
+    /// The network's inputs (residual and diagRatio channels) against the
+    /// training range the model file records: the check, and the rows
+    /// counted since construction, resetStatistics() or the last
+    /// takeRangeCount() (one row per unknown and application; see
+    /// TrainingRange.h).
+    const RangeCheck& rangeCheck() const;
+    RangeCount takeRangeCount() const;
 
 private:
     struct Impl;

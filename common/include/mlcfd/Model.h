@@ -27,12 +27,18 @@ struct ModelOptions
     /// Rows of the warm-up batch run at load (0: none). The warm-up also
     /// checks that the network's output width matches the metadata.
     std::size_t warmupRows = 256;
+
+    /// Inputs further than this fraction of their training range outside it
+    /// are counted (models with a recorded range; see TrainingRange.h).
+    double rangeMargin = RangeCheck::defaultMargin;
 };
 
 /// A TorchScript network plus the mlcfd.json metadata stored inside it.
 ///
 /// Loading validates the file and the metadata; evaluate() runs a batch of
 /// rows (row-major, one row per cell/DoF) and rejects non-finite values.
+/// When the file records its training range, evaluate() also counts the rows
+/// whose inputs lie outside it (rangeCount()); adaptors report the count.
 /// All errors are ModelError exceptions whose message names the file.
 ///
 /// @code
@@ -69,6 +75,15 @@ public:
         double* output,
         std::size_t outputWidth
     ) const;
+
+    /// The check of inputs against the training range (inactive for files
+    /// without one).
+    const RangeCheck& rangeCheck() const;
+
+    /// Rows evaluated and rows outside the training range since the last
+    /// takeRangeCount(); takeRangeCount() returns them and starts afresh.
+    const RangeCount& rangeCount() const;
+    RangeCount takeRangeCount() const;
 
     /// Intra-op thread count LibTorch uses now.
     static int threadCount();

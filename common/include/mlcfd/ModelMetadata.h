@@ -2,6 +2,8 @@
 #ifndef MLCFD_MODEL_METADATA_H
 #define MLCFD_MODEL_METADATA_H
 
+#include "mlcfd/TrainingRange.h"
+
 #include <map>
 #include <string>
 #include <vector>
@@ -11,9 +13,10 @@ namespace mlcfd
 
 /// Metadata every mlcfd model carries in its archive (extra file mlcfd.json).
 ///
-/// Example (format version 1):
+/// Example (format version 2; version 1 files, without "training_range",
+/// are read as well):
 /// @code{.json}
-/// { "format_version": 1,
+/// { "format_version": 2,
 ///   "kind": "eddyViscosity",
 ///   "description": "Smagorinsky (Ck 0.094, Ce 1.048)",
 ///   "inputs": ["trS", "trS2", "trW2", "trS3", "trW2S", "trW2S2"],
@@ -22,14 +25,16 @@ namespace mlcfd
 ///   "output_mean": [0], "output_std": [1],
 ///   "units": {"nutStar": "1"},
 ///   "dtype": "float64",
-///   "constants": {"Ck": 0.094, "Ce": 1.048} }
+///   "constants": {"Ck": 0.094, "Ce": 1.048},
+///   "training_range": {"rows": 1000, "min": [...], "max": [...],
+///                      "quantiles": {"0.01": [...], "0.99": [...]}} }
 /// @endcode
 /// The network sees (x - input_mean)/input_std and its output y is returned as
 /// y*output_std + output_mean, so normalisation travels with the model file.
 struct ModelMetadata
 {
     /// Version of this schema understood by this build.
-    static constexpr int currentFormatVersion = 1;
+    static constexpr int currentFormatVersion = 2;
     /// Name of the extra file inside the TorchScript archive.
     static const char* const archiveEntry;
 
@@ -44,6 +49,8 @@ struct ModelMetadata
     /// "float64" or "float32": precision the network computes in.
     std::string dtype = "float64";
     std::map<std::string, double> constants;
+    /// Inputs of the training data (format 2, optional; see TrainingRange).
+    TrainingRange trainingRange;
 
     std::size_t inputCount() const { return inputs.size(); }
     std::size_t outputCount() const { return outputs.size(); }

@@ -3,6 +3,7 @@
 \*---------------------------------------------------------------------------*/
 
 #include "modelSettings.H"
+#include "trainingRangeReport.H"
 
 // * * * * * * * * * * * * * * * * Functions * * * * * * * * * * * * * * * //
 
@@ -32,6 +33,7 @@ mlcfd::ModelOptions Foam::mlcfdModelSettings::options(const dictionary& dict)
     mlcfd::ModelOptions options;
     options.device = dict.getOrDefault<word>("device", "cpu");
     options.threads = dict.getOrDefault<label>("threads", 0);
+    options.rangeMargin = mlcfdTrainingRangeReport::margin(dict);
     return options;
 }
 

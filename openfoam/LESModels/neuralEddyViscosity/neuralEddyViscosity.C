@@ -130,6 +130,7 @@ void neuralEddyViscosity<BasicTurbulenceModel>::correctNut()
     }
 
     fv::options::New(this->mesh_).correct(this->nut_);
+    this->reportRange(closure_->model());
 
     BasicTurbulenceModel::correctNut();
 }

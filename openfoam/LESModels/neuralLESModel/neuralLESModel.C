@@ -41,6 +41,18 @@ std::shared_ptr<Closure> neuralLESModel<BasicTurbulenceModel>::loadClosure
             << howToWrite << exit(FatalIOError);
     }
     modelFile_ = file;
+    readMaxNutRatio();
+    rangeReport_.reset
+    (
+        new mlcfdTrainingRangeReport
+        (
+            dict,
+            this->type(),
+            file,
+            "nutAboveBound",
+            "cells with nu_t/nu > " + Foam::name(maxNutRatio_)
+        )
+    );
 
     Info<< "    " << this->type() << ": model " << file << " ("
         << closure->model().metadata().description.c_str() << ") on "
@@ -59,6 +71,43 @@ void neuralLESModel<BasicTurbulenceModel>::evaluationFailed
         << "Evaluating the model " << modelFile_ << " at time "
         << this->runTime_.timeName() << " failed:" << nl
         << "    " << e.what() << exit(FatalError);
+}
+
+
+template<class BasicTurbulenceModel>
+void neuralLESModel<BasicTurbulenceModel>::readMaxNutRatio()
+{
+    const dictionary& dict = this->coeffDict_;
+    maxNutRatio_ = dict.getOrDefault<scalar>("maxNutRatio", 1e4);
+    if (!(maxNutRatio_ > 0))
+    {
+        FatalIOErrorInFunction(dict)
+            << "Entry 'maxNutRatio " << maxNutRatio_ << "' in " << dict.name()
+            << " must be > 0 (the largest plausible nu_t/nu)" << exit(FatalIOError);
+    }
+}
+
+
+template<class BasicTurbulenceModel>
+void neuralLESModel<BasicTurbulenceModel>::reportRange(const mlcfd::Model& model)
+{
+    const tmp<volScalarField> tnu(this->nu());
+    const scalarField& nu = tnu().primitiveField();
+    const scalarField& nut = this->nut_.primitiveField();
+    label implausible = 0;
+    forAll(nut, celli)
+    {
+        if (nut[celli] > maxNutRatio_*nu[celli]) ++implausible;
+    }
+    rangeReport_->update
+    (
+        this->runTime_,
+        model.takeRangeCount(),
+        model.rangeCheck(),
+        model.metadata(),
+        model.path(),
+        implausible
+    );
 }
 
 
@@ -97,7 +146,8 @@ neuralLESModel<BasicTurbulenceModel>::neuralLESModel
             this->coeffDict_,
             0.094
         )
-    )
+    ),
+    maxNutRatio_(1e4)
 {}
 
 
@@ -109,6 +159,7 @@ bool neuralLESModel<BasicTurbulenceModel>::read()
     if (LESeddyViscosity<BasicTurbulenceModel>::read())
     {
         Ck_.readIfPresent(this->coeffDict());
+        readMaxNutRatio();
         if (mlcfdModelSettings::modelEntry(this->coeffDict()) != modelFile_)
         {
             loadModel();

@@ -494,6 +494,7 @@ bool Foam::functionObjects::neuralOperator::read(const dictionary& dict)
     mlcfd::ModelOptions options;
     options.device = dict.getOrDefault<word>("device", "cpu");
     options.threads = dict.getOrDefault<label>("threads", 0);
+    options.rangeMargin = mlcfdTrainingRangeReport::margin(dict);
     try
     {
         model_ = std::make_shared<mlcfd::Model>(path, options);
@@ -520,6 +521,7 @@ bool Foam::functionObjects::neuralOperator::read(const dictionary& dict)
             << exit(FatalIOError);
     }
     modelFile_ = file;
+    rangeReport_.reset(new mlcfdTrainingRangeReport(dict, name(), file));
 
     Info<< "    " << type() << ' ' << name() << ": model " << file << " ("
         << model_->metadata().description.c_str() << ") on "
@@ -559,6 +561,14 @@ bool Foam::functionObjects::neuralOperator::execute()
             << "    " << e.what() << exit(FatalError);
     }
     const double networkSeconds = secondsSince(start);
+    rangeReport_->update
+    (
+        time(),
+        model_->takeRangeCount(),
+        model_->rangeCheck(),
+        model_->metadata(),
+        model_->path()
+    );
 
     if
     (

@@ -280,7 +280,8 @@ Foam::solverPerformance Foam::neuralPCG::solve
     mlcfd::LearnedPreconditioner* preconditionerPtr = nullptr;
     try
     {
-        preconditionerPtr = &state.preconditioner(modelFile_, device_, grid_);
+        preconditionerPtr =
+            &state.preconditioner(modelFile_, device_, grid_, controlDict_);
     }
     catch (const mlcfd::ModelError& e)
     {
@@ -397,6 +398,16 @@ Foam::solverPerformance Foam::neuralPCG::solve
         returnReduce(label(preconditioner.fallbacks()), sumOp<label>());
     stats.inferenceSeconds =
         returnReduce(preconditioner.inferenceSeconds(), maxOp<scalar>());
+    // Useless directions are the same on every rank: count them once.
+    state.rangeReport().update
+    (
+        matrix().mesh().thisDb().time(),
+        preconditioner.takeRangeCount(),
+        preconditioner.rangeCheck(),
+        preconditioner.metadata(),
+        preconditioner.path(),
+        Pstream::master() ? stats.uselessDirections : 0
+    );
 
     if (lduMatrix::debug)
     {

@@ -34,6 +34,7 @@ Foam::neuralPCGState::neuralPCGState
             true
         )
     ),
+    fieldName_(fieldName),
     modelFile_(),
     device_(),
     grid_(),
@@ -93,7 +94,8 @@ mlcfd::LearnedPreconditioner& Foam::neuralPCGState::preconditioner
 (
     const fileName& modelFile,
     const word& device,
-    const labelList& grid
+    const labelList& grid,
+    const dictionary& controls
 )
 {
     if
@@ -110,6 +112,7 @@ mlcfd::LearnedPreconditioner& Foam::neuralPCGState::preconditioner
     mlcfd::LearnedPreconditionerOptions options;
     options.device = device;
     options.grid.assign(grid.begin(), grid.end());
+    options.rangeMargin = mlcfdTrainingRangeReport::margin(controls);
 
     preconditioner_.reset();
     preconditioner_.reset
@@ -119,6 +122,18 @@ mlcfd::LearnedPreconditioner& Foam::neuralPCGState::preconditioner
     modelFile_ = modelFile;
     device_ = device;
     grid_ = grid;
+    rangeReport_.reset
+    (
+        new mlcfdTrainingRangeReport
+        (
+            controls,
+            "neuralPCG_" + fieldName_,
+            modelFile,
+            "uselessDirections",
+            "useless network directions",
+            false   // counted, as the solver's own log does: not a warning
+        )
+    );
 
     return *preconditioner_;
 }

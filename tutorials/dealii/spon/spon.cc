@@ -598,6 +598,11 @@ namespace SPON
             spon.encode({&a, &f, &g}, in.data() + i * spon.input_width());
           }
         spon.process(in.data(), M, out.data());
+        // Did the held-out samples feed the network inputs it was trained
+        // on? The core counted them against the range the model file records.
+        mlcfd::RangeMonitor range;
+        range.step(v.model->takeRangeCount(), v.model->rangeCheck(), v.model->metadata(), v.model->path());
+        std::cout << v.name << ": " << range.describe(v.model->metadata(), v.model->rangeCheck()) << std::endl;
         v.solutions.resize(M);
         for (unsigned int i = 0; i < M; ++i)
           spon.decode(out.data() + i * spon.output_width(), sample_constraints[i], v.solutions[i]);

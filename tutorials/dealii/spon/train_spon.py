@@ -194,6 +194,7 @@ def train_one(name, data, prefix, args, report):
                                  "written by tutorials/dealii/spon/train_spon.py",
                      inputs=names, outputs=[f"u_{i}" for i in range(n)],
                      output_mean=[out_mean]*n, output_std=[out_std]*n,
+                     training_range=mlcfd_model.training_range(train_x),
                      constants={"dofs": n, "refinements": report["refinements"] - (name == "multigrid"),
                                 "degree": 1, "seed": args.seed, "epochs": args.epochs})
     print(f"wrote {path}: validation relative error {errors['unconstrained']:.4f} "
