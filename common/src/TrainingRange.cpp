@@ -190,8 +190,9 @@ void RangeMonitor::step
         throw ModelError(modelPath, percent(count.fraction()) + " of " + std::to_string(count.rows)
             + " rows have inputs outside the training range, more than the " + percent(settings_.stopFraction)
             + " allowed (stop mode); " + describeInput(count, check, metadata)
-            + ". The flow is outside what the model was trained on: use a model trained"
-              " for it, or allow more (outOfRange warn, or a larger fraction)");
+            + ". The run is outside what the model was trained on: use a model trained"
+              " for it, or allow more (warn mode, or a larger stop fraction; in OpenFOAM"
+              " the entries outOfRange and outOfRangeFraction)");
     }
 }
 

@@ -93,8 +93,8 @@ void Foam::mlcfdTrainingRangeReport::writeRow
         os  << "# " << name_ << ": rows of model " << modelFile_;
         if (check.active())
         {
-            os  << " outside its training range (margin " << check.margin()
-                << " of each input's range)" << nl;
+            os  << " outside its training range (margin "
+                << Foam::name(100*check.margin()).c_str() << "% of each input's range)" << nl;
         }
         else
         {
