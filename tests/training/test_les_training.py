@@ -197,6 +197,46 @@ class Pipeline(unittest.TestCase):
             dissipation = -sgsdata.contract(tau, sgsdata.strain_rows(self.grad))
             self.assertGreater(float(dissipation.mean()), 0.0, model)
 
+    def check_rows(self, model, features, tag):
+        """Percentage of @p features rows outside the model's training range
+        (mlcfd-model check)."""
+        path = os.path.join(WORK, f"invariants_{tag}.csv")
+        with open(path, "w") as out:
+            out.writelines(",".join(repr(x) for x in row) + "\n" for row in features.tolist())
+        text = run_tool("check", model, path)
+        if "all " in text and " rows inside the training range" in text:
+            return 0.0
+        return float(text.split("% of ")[0].split()[-1])
+
+    def test_trained_models_record_their_training_range(self):
+        features, _ = sgsdata.invariants(self.grad)
+        for kind in ("eddyViscosity", "tensorBasis"):
+            model = os.path.join(WORK, "models", f"{kind}.pt")
+            self.assertIn("training range (", run_tool("inspect", model))
+            # Held-out rows of the same flows: (nearly) all inside.
+            self.assertLess(self.check_rows(model, features, f"{kind}_own"), 1.0)
+            # tr(S^2)/s^2 lies in [0, 1]: five times it leaves the range for
+            # every row above about 0.22, most of them.
+            shifted = features.clone()
+            shifted[:, 1] *= 5
+            self.assertGreater(self.check_rows(model, shifted, f"{kind}_shifted"), 50.0)
+        # The same range written into an existing file, the network untouched.
+        copy = os.path.join(WORK, "recorded.pt")
+        model = os.path.join(WORK, "models", "eddyViscosity.pt")
+        with open(model, "rb") as source, open(copy, "wb") as target:
+            target.write(source.read())
+        subprocess.run([sys.executable, os.path.join(REPO, "training", "les", "train_closures.py"),
+                        os.path.join(WORK, "dataset.pt"), "--record-range", copy],
+                       check=True, capture_output=True)
+
+        def entries(path):
+            extra = {"mlcfd.json": ""}
+            module = torch.jit.load(path, _extra_files=extra)
+            return json.loads(extra["mlcfd.json"])["training_range"], list(module.parameters())
+        (saved, weights), (recorded, copied) = entries(model), entries(copy)
+        self.assertEqual(saved, recorded)
+        self.assertTrue(all(torch.equal(a, b) for a, b in zip(weights, copied)))
+
     def test_rotating_the_gradient_rotates_the_trained_stress(self):
         model = os.path.join(WORK, "models", "tensorBasis.pt")
         Q = random_rotation(7)

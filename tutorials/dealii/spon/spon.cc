@@ -597,6 +597,7 @@ namespace SPON
             const BoundaryValues<dim> g(samples[i]);
             spon.encode({&a, &f, &g}, in.data() + i * spon.input_width());
           }
+        v.model->takeRangeCount();   // variants share a model: count afresh
         spon.process(in.data(), M, out.data());
         // Did the held-out samples feed the network inputs it was trained
         // on? The core counted them against the range the model file records.

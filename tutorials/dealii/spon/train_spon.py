@@ -214,12 +214,23 @@ def main():
     parser.add_argument("--latent", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--record-range", action="store_true",
+                        help="only write the training range of DATA into the existing"
+                             " spon_single.pt and spon_multigrid.pt of --models (networks unchanged)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.models, exist_ok=True)
     os.makedirs(args.report, exist_ok=True)
 
     header, data = read_data(args.data)
+    if args.record_range:
+        for name, prefix in (("single", "fine_"), ("multigrid", "coarse_")):
+            inputs = torch.as_tensor(np.array(data[prefix + "inputs"]), dtype=torch.float64)
+            path = os.path.join(args.models, f"spon_{name}.pt")
+            mlcfd_model.record_training_range(
+                path, mlcfd_model.training_range(inputs[:-max(1, inputs.shape[0]//6)]))
+            print(f"wrote the training range into {path}")
+        return
     results = {}
     for name, prefix in (("single", "fine_"), ("multigrid", "coarse_")):
         results[name] = train_one(name, data, prefix, args, header)
