@@ -537,6 +537,12 @@ namespace NeuralPreconditionerTutorial
         run_deal_ii_solver(SolverFlexibleCG<VectorType>(control), control, network);
         record.network_seconds = network.inference_seconds();
         record.fallbacks       = network.n_fallbacks();
+        // The network's inputs against the training range its file records
+        // (the rows of this process).
+        const mlcfd::LearnedPreconditioner &net = network.get_network();
+        mlcfd::RangeMonitor                 range;
+        range.step(net.takeRangeCount(), net.rangeCheck(), net.metadata(), net.path());
+        pcout << "neuralFCG: " << range.describe(net.metadata(), net.rangeCheck()) << std::endl;
       }
     else if (solver == "petscFCG")
       {
