@@ -24,22 +24,8 @@ std::shared_ptr<Closure> neuralLESModel<BasicTurbulenceModel>::loadClosure
     const dictionary& dict = this->coeffDict_;
     const fileName file(mlcfdModelSettings::modelEntry(dict));
 
-    std::shared_ptr<Closure> closure;
-    try
-    {
-        closure = std::make_shared<Closure>
-        (
-            mlcfdModelSettings::modelPath(dict, this->runTime_),
-            mlcfdModelSettings::options(dict)
-        );
-    }
-    catch (const std::exception& e)
-    {
-        FatalIOErrorInFunction(dict)
-            << "Cannot use the model of entry 'model' (" << file << "):" << nl
-            << "    " << e.what() << nl
-            << howToWrite << exit(FatalIOError);
-    }
+    const std::shared_ptr<Closure> closure =
+        mlcfdModelSettings::load<Closure>(dict, this->runTime_, howToWrite);
     modelFile_ = file;
     readMaxNutRatio();
     rangeReport_.reset

@@ -3,6 +3,7 @@
 \*---------------------------------------------------------------------------*/
 
 #include "neuralOperator.H"
+#include "modelSettings.H"
 #include "fvc.H"
 #include "fvm.H"
 #include "gaussLaplacianScheme.H"
@@ -485,26 +486,8 @@ bool Foam::functionObjects::neuralOperator::read(const dictionary& dict)
 
     // The model: the 'model' entry relative to the case root (also in
     // decomposed runs, where the case is processorN).
-    fileName file(dict.get<fileName>("model"));
-    file.expand();
-    const fileName path
-    (
-        file.isAbsolute() ? file : time().rootPath()/time().globalCaseName()/file
-    );
-    mlcfd::ModelOptions options;
-    options.device = dict.getOrDefault<word>("device", "cpu");
-    options.threads = dict.getOrDefault<label>("threads", 0);
-    options.rangeMargin = mlcfdTrainingRangeReport::margin(dict);
-    try
-    {
-        model_ = std::make_shared<mlcfd::Model>(path, options);
-    }
-    catch (const std::exception& e)
-    {
-        FatalIOErrorInFunction(dict)
-            << "Cannot use the model of entry 'model' (" << file << "):" << nl
-            << "    " << e.what() << exit(FatalIOError);
-    }
+    const fileName file(mlcfdModelSettings::modelEntry(dict));
+    model_ = mlcfdModelSettings::load<mlcfd::Model>(dict, time());
     if (label(model_->inputCount()) != width)
     {
         FatalIOErrorInFunction(dict)

@@ -3,6 +3,7 @@
 \*---------------------------------------------------------------------------*/
 
 #include "neuralPCG.H"
+#include "modelSettings.H"
 #include "neuralPCGState.H"
 #include "PrecisionAdaptor.H"
 #include "OSspecific.H"
@@ -120,12 +121,11 @@ void Foam::neuralPCG::readControls()
 {
     lduMatrix::solver::readControls();
 
-    modelFile_ = controlDict_.get<fileName>("model");
-    modelFile_.expand();
-    if (!modelFile_.isAbsolute())
-    {
-        modelFile_ = matrix().mesh().thisDb().time().globalPath()/modelFile_;
-    }
+    modelFile_ = mlcfdModelSettings::modelPath
+    (
+        controlDict_,
+        matrix().mesh().thisDb().time()
+    );
     modelFile_.clean();
 
     keptDirections_ = controlDict_.lookupOrDefault<label>("keptDirections", 2);
