@@ -14,9 +14,18 @@
  * solve's cost looked up in that table (exactly what the solve would have
  * returned: the policies see nothing else).
  *
- *   laplace_shift [instances=1000] [n=32] [out=sor_bandit]
+ *   laplace_shift [instances=1000] [n=32] [out=sor_bandit] [shifts=uniform]
  *
- * writes <out>.md (table) and <out>_curves.csv (cumulative costs).
+ * shifts: uniform (c ~ U[0, 0.5]), skewed (c ~ 0.5 Beta(0.5, 1.5), most
+ * systems near the hard end c = 0), nearSingular (c ~ -0.8 lambda_min +
+ * 0.5 Beta(0.5, 1.5): the smallest eigenvalue of A + cI down to 0.2 of the
+ * Laplacian's, as the paper's high-variance setting).
+ *
+ * Every policy runs on the sequence with seeds 1 to 10 (the instances stay
+ * the same); the table gives, after 300 and after all instances, the median
+ * [min, max] over the seeds of its total cost against the best fixed omega
+ * in hindsight and against instance-optimal. Writes <out>.md (table),
+ * <out>_curves.csv (cumulative costs, seed 1) and <out>_costs.csv.
  * --------------------------------------------------------------------- */
 
 #include <deal.II/lac/dynamic_sparsity_pattern.h>
@@ -29,7 +38,10 @@
 
 #include "mlcfd/RelaxationPolicy.h"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -40,7 +52,7 @@ using namespace dealii;
 
 namespace
 {
-  constexpr double cMin = 0.0, cMax = 0.5, tolerance = 1e-8;
+  constexpr double tolerance = 1e-8;
   constexpr unsigned int maxIterations = 20000;
 
   SparsityPattern laplace_sparsity(const unsigned int n)
@@ -100,6 +112,22 @@ int main(int argc, char **argv)
   const unsigned int instances = argc > 1 ? std::stoul(argv[1]) : 1000;
   const unsigned int n         = argc > 2 ? std::stoul(argv[2]) : 32;
   const std::string  out       = argc > 3 ? argv[3] : "sor_bandit";
+  const std::string  shifts    = argc > 4 ? argv[4] : "uniform";
+
+  // Smallest eigenvalue of the 5-point Laplacian (Dirichlet, n x n inner).
+  const double lambda_min = 8 * std::pow(std::sin(M_PI / (2.0 * (n + 1))), 2);
+  double       cMin = 0, cMax = 0.5;
+  if (shifts == "nearSingular")
+    {
+      cMin = -0.8 * lambda_min;
+      cMax = cMin + 0.5;
+    }
+  else if (shifts != "uniform" && shifts != "skewed")
+    {
+      std::cerr << "laplace_shift: shifts '" << shifts
+                << "' unknown (uniform, skewed, nearSingular)" << std::endl;
+      return 2;
+    }
 
   mlcfd::RelaxationSettings settings;   // 20 arms on [1, 1.95]
   settings.contextMin = cMin;
@@ -110,7 +138,14 @@ int main(int argc, char **argv)
 
   // The instances and the true cost of every (instance, omega).
   std::mt19937_64                        rng(2024);
-  std::uniform_real_distribution<double> shift(cMin, cMax), entry(-1, 1);
+  std::uniform_real_distribution<double> uniform(0, 1), entry(-1, 1);
+  std::gamma_distribution<double>        gammaA(0.5), gammaB(1.5);
+  const auto                             shift = [&](std::mt19937_64 &g) {
+    if (shifts == "uniform")
+      return cMin + (cMax - cMin) * uniform(g);
+    const double x = gammaA(g), y = gammaB(g);   // x/(x + y) ~ Beta(0.5, 1.5)
+    return cMin + (cMax - cMin) * x / (x + y);
+  };
   SparsityPattern                        pattern = laplace_sparsity(n);
   SparseMatrix<double>                   A(pattern);
   std::vector<double>                    contexts(instances);
@@ -152,21 +187,58 @@ int main(int argc, char **argv)
       best_arm = a;
   const double best_fixed = total_fixed[best_arm], omega_one = total_fixed[0];
 
-  // The policies, each on the same sequence.
+  // The policies on the same sequence, seeds 1 to 10: totals after the
+  // first `early` instances and after all of them.
+  const unsigned int early = std::min(300u, instances);
+  const auto         hindsight = [&](const unsigned int T) {
+    std::vector<double> fixed(arms, 0.0);
+    double              optimal = 0;
+    for (unsigned int i = 0; i < T; ++i)
+      {
+        for (std::size_t a = 0; a < arms; ++a)
+          fixed[a] += cost[i][a];
+        optimal += *std::min_element(cost[i].begin(), cost[i].end());
+      }
+    return std::make_pair(*std::min_element(fixed.begin(), fixed.end()), optimal);
+  };
+  const auto [best_early, optimal_early] = hindsight(early);
+
+  struct Policy
+  {
+    std::string label, name;
+    int         degree;   // context degree (chebCB, chebTS)
+  };
+  const std::vector<Policy> policies{{"tsallisInf", "tsallisInf", 0},
+                                     {"epsilonGreedy", "epsilonGreedy", 0},
+                                     {"chebTS (omega only)", "chebTS", 0},
+                                     {"chebCB (context)", "chebCB", 3},
+                                     {"chebTS (context)", "chebTS", 3}};
   std::map<std::string, std::vector<double>> cumulative;
-  const std::vector<std::string> policies{"tsallisInf", "epsilonGreedy", "chebCB"};
-  for (const auto &name : policies)
-    {
-      auto   policy = mlcfd::RelaxationPolicy::New(name, settings);
-      double total  = 0;
-      for (unsigned int i = 0; i < instances; ++i)
-        {
-          const std::size_t a = policy->choose(contexts[i]);
-          policy->observe(cost[i][a]);
-          total += cost[i][a];
-          cumulative[name].push_back(total);
-        }
-    }
+  std::map<std::string, std::array<std::vector<double>, 4>> ratios;
+  for (const auto &p : policies)
+    for (std::uint64_t seed = 1; seed <= 10; ++seed)
+      {
+        mlcfd::RelaxationSettings s = settings;
+        s.seed                      = seed;
+        s.degree                    = p.degree;
+        auto   policy               = mlcfd::RelaxationPolicy::New(p.name, s);
+        double total = 0, total_early = 0;
+        for (unsigned int i = 0; i < instances; ++i)
+          {
+            const std::size_t a = policy->choose(contexts[i]);
+            policy->observe(cost[i][a]);
+            total += cost[i][a];
+            if (i + 1 == early)
+              total_early = total;
+            if (seed == 1)
+              cumulative[p.label].push_back(total);
+          }
+        auto &r = ratios[p.label];
+        r[0].push_back(total_early / best_early);
+        r[1].push_back(total_early / optimal_early);
+        r[2].push_back(total / best_fixed);
+        r[3].push_back(total / total_instance_optimal);
+      }
   {
     double fixed_total = 0, best_total = 0, optimal_total = 0;
     for (unsigned int i = 0; i < instances; ++i)
@@ -179,26 +251,43 @@ int main(int argc, char **argv)
         cumulative["instance-optimal"].push_back(optimal_total);
       }
   }
+  const auto spread = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    std::ostringstream os;
+    os << std::fixed << std::setprecision(3) << 0.5 * (v[(v.size() - 1) / 2] + v[v.size() / 2])
+       << " [" << v.front() << ", " << v.back() << "]";
+    return os.str();
+  };
 
   std::ostringstream table;
   table << std::fixed << std::setprecision(3);
-  table << "SOR on (A + cI) x = b, 5-point Laplacian " << n << "x" << n << ", c ~ U[" << cMin
-        << ", " << cMax << "], relative residual 1e-8, " << instances
+  table << "SOR on (A + cI) x = b, 5-point Laplacian " << n << "x" << n << ", shifts " << shifts
+        << " on [" << cMin << ", " << cMax << "], relative residual 1e-8, " << instances
         << " instances, 20 omegas on [1, 1.95]; best fixed omega in hindsight "
-        << std::setprecision(2) << omegas[best_arm] << std::setprecision(3) << "\n\n"
-        << "| policy | total SOR iterations | / best fixed omega | / omega = 1 | / instance-optimal |\n"
+        << std::setprecision(2) << omegas[best_arm] << std::setprecision(3)
+        << "; policies: median [min, max] over seeds 1-10\n\n"
+        << "| policy | / best fixed, " << early << " | / instance-optimal, " << early
+        << " | / best fixed, " << instances << " | / instance-optimal, " << instances << " |\n"
         << "|---|---|---|---|---|\n";
-  const std::vector<std::string> rows{"omega = 1", "best fixed omega", "instance-optimal",
-                                      "tsallisInf", "epsilonGreedy", "chebCB"};
-  for (const auto &name : rows)
+  double omega_one_early = 0;
+  for (unsigned int i = 0; i < early; ++i)
+    omega_one_early += cost[i][0];
+  table << "| omega = 1 | " << omega_one_early / best_early << " | | " << omega_one / best_fixed
+        << " | |\n";
+  table << "| instance-optimal | " << optimal_early / best_early << " | 1 | "
+        << total_instance_optimal / best_fixed << " | 1 |\n";
+  for (const auto &p : policies)
     {
-      const double total = cumulative[name].back();
-      table << "| " << name << " | " << static_cast<long>(total) << " | " << total / best_fixed
-            << " | " << total / omega_one << " | " << total / total_instance_optimal << " |\n";
+      const auto &r = ratios[p.label];
+      table << "| " << p.label << " | " << spread(r[0]) << " | " << spread(r[1]) << " | "
+            << spread(r[2]) << " | " << spread(r[3]) << " |\n";
     }
   std::cout << "\n" << table.str();
   std::ofstream(out + ".md") << table.str();
 
+  std::vector<std::string> rows{"omega = 1", "best fixed omega", "instance-optimal"};
+  for (const auto &p : policies)
+    rows.push_back(p.label);
   std::ofstream csv(out + "_curves.csv");
   csv << "instance";
   for (const auto &name : rows)

@@ -14,7 +14,8 @@ namespace
 {
 
 const char* const stateHeader = "mlcfd-relaxation-policy";
-constexpr int stateVersion = 1;
+// 2: the running cost sum replaced the largest cost (loss scale).
+constexpr int stateVersion = 2;
 
 void expectWord(std::istream& is, const std::string& word)
 {
@@ -44,6 +45,52 @@ void writeVector(std::ostream& os, const std::string& label, const std::vector<T
     os << label << ' ' << v.size();
     for (const T& x : v) os << ' ' << x;
     os << '\n';
+}
+
+
+// T_0..T_degree at z in [-1, 1].
+std::vector<double> chebyshev(double z, std::size_t degree)
+{
+    std::vector<double> T(degree + 1, 1.0);
+    if (degree > 0) T[1] = z;
+    for (std::size_t i = 2; i <= degree; ++i) T[i] = 2*z*T[i - 1] - T[i - 2];
+    return T;
+}
+
+// @p x mapped from [lo, hi] to [-1, 1] (clamped).
+double toUnit(double x, double lo, double hi)
+{
+    return hi > lo ? std::clamp(2*(x - lo)/(hi - lo) - 1, -1.0, 1.0) : 0.0;
+}
+
+// Lower Cholesky factor of the n x n symmetric positive definite A.
+std::vector<double> cholesky(const double* A, std::size_t n)
+{
+    std::vector<double> L(n*n, 0.0);
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j <= i; ++j)
+        {
+            double s = A[i*n + j];
+            for (std::size_t k = 0; k < j; ++k) s -= L[i*n + k]*L[j*n + k];
+            L[i*n + j] = (i == j) ? std::sqrt(s) : s/L[j*n + j];
+        }
+    return L;
+}
+
+// x = (L L^T)^-1 rhs.
+std::vector<double> choleskySolve(const std::vector<double>& L, std::size_t n, std::vector<double> x)
+{
+    for (std::size_t i = 0; i < n; ++i)
+    {
+        for (std::size_t k = 0; k < i; ++k) x[i] -= L[i*n + k]*x[k];
+        x[i] /= L[i*n + i];
+    }
+    for (std::size_t i = n; i-- > 0;)
+    {
+        for (std::size_t k = i + 1; k < n; ++k) x[i] -= L[k*n + i]*x[k];
+        x[i] /= L[i*n + i];
+    }
+    return x;
 }
 
 
@@ -123,9 +170,11 @@ private:
 
 
 /// Tsallis-INF with alpha = 1/2 (Zimmert & Seldin, JMLR 2021), as used in
-/// "Learning to Relax": p_i = 4 (eta_t (Lhat_i - x))^-2 with eta_t = eta_0/sqrt(t)
-/// and x normalising p, importance-weighted loss estimates Lhat. Regret
-/// against the best fixed arm: at most 4 sqrt(K T) + 1.
+/// "Learning to Relax" and PCGBandit: p_i = 4 (eta_t (Lhat_i - x))^-2 with
+/// eta_t = eta_0/sqrt(t) and x normalising p, and the reduced-variance loss
+/// estimates Lhat_i += 1[i played] (l - B_i)/p_i + B_i with B_i = 1/2 where
+/// p_i >= eta_t^2 (else 0). Regret against the best fixed arm: at most
+/// 4 sqrt(K T) + 1.
 class TsallisInfPolicy : public RelaxationPolicy
 {
 public:
@@ -140,6 +189,7 @@ public:
 protected:
     std::size_t chooseArm(double) override
     {
+        eta_ = settings_.learningRate/std::sqrt(static_cast<double>(rounds_ + 1));
         updateProbabilities();
         double u = uniform(), cumulative = 0;
         for (std::size_t a = 0; a < probability_.size(); ++a)
@@ -151,7 +201,11 @@ protected:
     }
     void learn(std::size_t arm, double loss, double, double) override
     {
-        lossEstimate_[arm] += loss/probability_[arm];
+        for (std::size_t a = 0; a < lossEstimate_.size(); ++a)
+        {
+            const double baseline = probability_[a] >= eta_*eta_ ? 0.5 : 0.0;
+            lossEstimate_[a] += baseline + (a == arm ? (loss - baseline)/probability_[a] : 0.0);
+        }
     }
     void writeState(std::ostream& os) const override
     {
@@ -170,7 +224,7 @@ private:
     // increasing: the iterates decrease monotonically to the root).
     void updateProbabilities()
     {
-        const double eta = settings_.learningRate/std::sqrt(static_cast<double>(rounds_ + 1));
+        const double eta = eta_;
         const double minLoss = *std::min_element(lossEstimate_.begin(), lossEstimate_.end());
         double x = minLoss - 2.0/eta;
         for (int iter = 0; iter < 100; ++iter)
@@ -198,6 +252,8 @@ private:
 
     std::vector<double> lossEstimate_;
     std::vector<double> probability_;
+    // Step size of the last choice (the baseline's threshold in learn()).
+    double eta_ = 1;
 };
 
 
@@ -284,47 +340,153 @@ protected:
 private:
     std::vector<double> features(double context) const
     {
-        const double z = std::clamp(2*(context - settings_.contextMin)
-            /(settings_.contextMax - settings_.contextMin) - 1, -1.0, 1.0);
-        std::vector<double> phi(nFeatures_, 1.0);
-        if (nFeatures_ > 1) phi[1] = z;
-        for (std::size_t i = 2; i < nFeatures_; ++i) phi[i] = 2*z*phi[i - 1] - phi[i - 2];
-        return phi;
+        return chebyshev(toUnit(context, settings_.contextMin, settings_.contextMax), nFeatures_ - 1);
     }
     std::vector<double> moment(std::size_t arm) const
     {
         return std::vector<double>(moment_.begin() + arm*nFeatures_,
                                    moment_.begin() + (arm + 1)*nFeatures_);
     }
-    // x = A_arm^-1 rhs by Cholesky (A is symmetric positive definite).
+    // x = A_arm^-1 rhs (A is symmetric positive definite).
     void solve(std::size_t arm, const std::vector<double>& rhs, std::vector<double>& x) const
     {
-        const std::size_t n = nFeatures_;
-        std::vector<double> L(n*n, 0.0);
-        const double* A = &gram_[arm*n*n];
-        for (std::size_t i = 0; i < n; ++i)
-            for (std::size_t j = 0; j <= i; ++j)
-            {
-                double s = A[i*n + j];
-                for (std::size_t k = 0; k < j; ++k) s -= L[i*n + k]*L[j*n + k];
-                L[i*n + j] = (i == j) ? std::sqrt(s) : s/L[j*n + j];
-            }
-        x = rhs;
-        for (std::size_t i = 0; i < n; ++i)
-        {
-            for (std::size_t k = 0; k < i; ++k) x[i] -= L[i*n + k]*x[k];
-            x[i] /= L[i*n + i];
-        }
-        for (std::size_t i = n; i-- > 0;)
-        {
-            for (std::size_t k = i + 1; k < n; ++k) x[i] -= L[k*n + i]*x[k];
-            x[i] /= L[i*n + i];
-        }
+        x = choleskySolve(cholesky(&gram_[arm*nFeatures_*nFeatures_], nFeatures_), nFeatures_, rhs);
     }
 
     std::size_t nFeatures_;
     std::vector<double> gram_;
     std::vector<double> moment_;
+};
+
+
+/// One model of log(cost) for all arms: Bayesian ridge regression on the
+/// tensor Chebyshev basis T_i(omega) T_j(context) (i <= omegaDegree,
+/// j <= degree), arms chosen by Thompson sampling. Costs are smooth in omega,
+/// so every solve informs the neighbouring arms too, where per-arm
+/// statistics (tsallisInf, chebCB) must try each arm on its own.
+class ChebTSPolicy : public RelaxationPolicy
+{
+public:
+    explicit ChebTSPolicy(const RelaxationSettings& s)
+    :
+        RelaxationPolicy(s),
+        omegaTerms_(static_cast<std::size_t>(std::max(0, s.omegaDegree)) + 1),
+        contextTerms_(static_cast<std::size_t>(std::max(0, s.degree)) + 1),
+        n_(omegaTerms_*contextTerms_),
+        gram_(n_*n_, 0.0),
+        moment_(n_, 0.0)
+    {
+        if (s.degree > 0 && !(s.contextMax > s.contextMin))
+        {
+            throw std::invalid_argument("chebTS: contextMax must exceed contextMin (or degree 0)");
+        }
+        if (!(s.ridge > 0))
+        {
+            throw std::invalid_argument("chebTS: ridge must be > 0");
+        }
+        for (std::size_t i = 0; i < n_; ++i) gram_[i*n_ + i] = s.ridge;
+        // Prior: a bowl in omega (coefficient of T_2(omega) T_0(context)),
+        // so that the first solves try the middle of the range rather than
+        // the ends a linear sample would pick.
+        if (omegaTerms_ > 2)
+        {
+            const std::size_t bowl = 2*contextTerms_;
+            gram_[bowl*n_ + bowl] += s.priorWeight;
+            moment_[bowl] += (s.ridge + s.priorWeight)*s.priorCurvature;
+        }
+    }
+    std::string name() const override { return "chebTS"; }
+
+protected:
+    std::size_t chooseArm(double context) override
+    {
+        // theta ~ N(A^-1 b, sigma^2 A^-1): theta = mean + sigma L^-T z.
+        const std::vector<double> L = cholesky(gram_.data(), n_);
+        const std::vector<double> mean = choleskySolve(L, n_, moment_);
+        std::vector<double> z(n_);
+        for (double& x : z) x = normal();
+        for (std::size_t i = n_; i-- > 0;)
+        {
+            for (std::size_t k = i + 1; k < n_; ++k) z[i] -= L[k*n_ + i]*z[k];
+            z[i] /= L[i*n_ + i];
+        }
+        double fitted = sumSquares_;   // residual sum of squares of the fit
+        for (std::size_t i = 0; i < n_; ++i)
+        {
+            fitted -= mean[i]*moment_[i] + settings_.ridge*mean[i]*mean[i];
+        }
+        // Noise variance: weak prior of 0.05^2 (5% in cost) worth 2 solves.
+        const double sigma = settings_.sampleScale
+            *std::sqrt((std::max(fitted, 0.0) + 2*0.0025)/(count_ + 2));
+        std::size_t best = 0;
+        double bestValue = std::numeric_limits<double>::infinity();
+        for (std::size_t a = 0; a < omegas_.size(); ++a)
+        {
+            const std::vector<double> phi = features(omegas_[a], context);
+            double value = 0;
+            for (std::size_t i = 0; i < n_; ++i) value += phi[i]*(mean[i] + sigma*z[i]);
+            if (value < bestValue)
+            {
+                bestValue = value;
+                best = a;
+            }
+        }
+        return best;
+    }
+    // Weighted by cost/(running mean): the fit of log(cost) then favours
+    // the arms that are good on the expensive solves, which make up the
+    // total (an unweighted fit minimises the geometric mean instead).
+    void learn(std::size_t arm, double, double cost, double context) override
+    {
+        const double y = std::log(std::max(cost, 1.0));
+        const double w = costSum_ > 0 ? cost*static_cast<double>(rounds_ + 1)/costSum_ : 1.0;
+        const std::vector<double> phi = features(omegas_[arm], context);
+        for (std::size_t i = 0; i < n_; ++i)
+        {
+            moment_[i] += w*phi[i]*y;
+            for (std::size_t j = 0; j < n_; ++j) gram_[i*n_ + j] += w*phi[i]*phi[j];
+        }
+        sumSquares_ += w*y*y;
+        ++count_;
+    }
+    void writeState(std::ostream& os) const override
+    {
+        writeVector(os, "gram", gram_);
+        writeVector(os, "moment", moment_);
+        os << "sumSquares " << sumSquares_ << " count " << count_ << '\n';
+    }
+    void readState(std::istream& is) override
+    {
+        readVector(is, "gram", gram_);
+        readVector(is, "moment", moment_);
+        expectWord(is, "sumSquares");
+        is >> sumSquares_;
+        expectWord(is, "count");
+        is >> count_;
+        if (!is || gram_.size() != n_*n_ || moment_.size() != n_)
+        {
+            throw std::runtime_error("chebTS state: sizes do not match the settings");
+        }
+    }
+
+private:
+    std::vector<double> features(double omega, double context) const
+    {
+        const std::vector<double> w = chebyshev(toUnit(omega, settings_.omegaMin, settings_.omegaMax),
+                                                omegaTerms_ - 1);
+        const std::vector<double> c = chebyshev(toUnit(context, settings_.contextMin, settings_.contextMax),
+                                                contextTerms_ - 1);
+        std::vector<double> phi(n_);
+        for (std::size_t i = 0; i < omegaTerms_; ++i)
+            for (std::size_t j = 0; j < contextTerms_; ++j) phi[i*contextTerms_ + j] = w[i]*c[j];
+        return phi;
+    }
+
+    std::size_t omegaTerms_, contextTerms_, n_;
+    std::vector<double> gram_;
+    std::vector<double> moment_;
+    double sumSquares_ = 0;
+    std::size_t count_ = 0;
 };
 
 } // namespace
@@ -354,7 +516,8 @@ RelaxationPolicy::RelaxationPolicy(const RelaxationSettings& settings)
 
 const std::vector<std::string>& RelaxationPolicy::names()
 {
-    static const std::vector<std::string> list{"fixed", "epsilonGreedy", "tsallisInf", "chebCB"};
+    static const std::vector<std::string> list{"fixed", "epsilonGreedy", "tsallisInf", "chebCB",
+                                               "chebTS"};
     return list;
 }
 
@@ -369,8 +532,9 @@ std::unique_ptr<RelaxationPolicy> RelaxationPolicy::New
     if (name == "epsilonGreedy") return std::make_unique<EpsilonGreedyPolicy>(settings);
     if (name == "tsallisInf") return std::make_unique<TsallisInfPolicy>(settings);
     if (name == "chebCB") return std::make_unique<ChebCBPolicy>(settings);
+    if (name == "chebTS") return std::make_unique<ChebTSPolicy>(settings);
     throw std::invalid_argument("unknown relaxation policy '" + name
-        + "' (fixed, epsilonGreedy, tsallisInf, chebCB)");
+        + "' (fixed, epsilonGreedy, tsallisInf, chebCB, chebTS)");
 }
 
 
@@ -379,6 +543,14 @@ double RelaxationPolicy::uniform()
     // Explicit arithmetic: std::uniform_real_distribution differs between
     // standard libraries, which would break "same seed, same decisions".
     return static_cast<double>(rng_() >> 11)*(1.0/9007199254740992.0);
+}
+
+
+double RelaxationPolicy::normal()
+{
+    const double u1 = 1.0 - uniform();   // (0, 1]
+    const double u2 = uniform();
+    return std::sqrt(-2*std::log(u1))*std::cos(6.283185307179586*u2);
 }
 
 
@@ -396,9 +568,11 @@ void RelaxationPolicy::observe(double cost)
     {
         throw std::invalid_argument("relaxation policy: cost must be finite and >= 0");
     }
-    maxCost_ = std::max(maxCost_, cost);
-    const double scale = settings_.costScale > 0 ? settings_.costScale : maxCost_;
-    const double loss = scale > 0 ? std::min(1.0, cost/scale) : 0.0;
+    costSum_ += cost;
+    // Twice the running mean makes a typical loss 1/2, as the estimator's
+    // baseline; costs far above the mean are not clipped.
+    const double loss = settings_.costScale > 0 ? std::min(1.0, cost/settings_.costScale)
+        : costSum_ > 0 ? cost/(2*costSum_/(rounds_ + 1)) : 0.0;
     learn(lastArm_, loss, cost, lastContext_);
     ++rounds_;
 }
@@ -412,7 +586,7 @@ void RelaxationPolicy::write(std::ostream& os) const
     os << stateHeader << ' ' << stateVersion << ' ' << name() << '\n';
     writeVector(os, "omegas", omegas_);
     os << "rounds " << rounds_ << " lastArm " << lastArm_ << " lastContext " << lastContext_
-       << " maxCost " << maxCost_ << '\n';
+       << " costSum " << costSum_ << '\n';
     os << "rng " << rng_ << '\n';
     writeState(os);
     os.flags(flags);
@@ -452,8 +626,8 @@ void RelaxationPolicy::read(std::istream& is)
     is >> lastArm_;
     expectWord(is, "lastContext");
     is >> lastContext_;
-    expectWord(is, "maxCost");
-    is >> maxCost_;
+    expectWord(is, "costSum");
+    is >> costSum_;
     expectWord(is, "rng");
     is >> rng_;
     if (!is) throw std::runtime_error("relaxation policy state: truncated header");

@@ -93,6 +93,51 @@ TEST(RelaxationPolicy, EpsilonGreedyAndFixedBaselines)
     EXPECT_LT(regret("epsilonGreedy", 1000), 0.2*fixedAtOne);
 }
 
+TEST(RelaxationPolicy, ChebTSWithinFivePercentOfTheBestFixedArmAfter300Solves)
+{
+    // One model over all arms learns the smooth cost curve from few solves,
+    // where tsallisInf must try each of the 20 arms on its own (measured on
+    // shifted Laplacians: bench/results/sor_bandit_policies.md).
+    for (std::uint64_t seed = 1; seed <= 5; ++seed)
+    {
+        RelaxationSettings s;
+        s.seed = seed;
+        s.degree = 0;
+        SyntheticSolver solver;
+        auto policy = RelaxationPolicy::New("chebTS", s);
+        double best = 1e300, total = 0;
+        for (double w : policy->omegas()) best = std::min(best, solver.mean(w));
+        for (int t = 0; t < 300; ++t)
+        {
+            const double omega = policy->omega(policy->choose());
+            total += solver.mean(omega);
+            policy->observe(solver.cost(omega));
+        }
+        EXPECT_LT(total/(300*best), 1.05) << "seed " << seed;
+    }
+}
+
+TEST(RelaxationPolicy, ABadArmIsAbandoned)
+{
+    // Arm 0 (omega = 1) costs ten times the others: after 100 solves
+    // neither learner plays it more than once in a hundred (uniform play:
+    // once in twenty; measured: never).
+    for (const std::string name : {"tsallisInf", "chebTS"})
+    {
+        RelaxationSettings s;
+        s.degree = 0;
+        auto policy = RelaxationPolicy::New(name, s);
+        int late = 0;
+        for (int t = 0; t < 400; ++t)
+        {
+            const std::size_t arm = policy->choose();
+            policy->observe(arm == 0 ? 1000 : 100 + 10*policy->omega(arm));
+            if (t >= 100 && arm == 0) ++late;
+        }
+        EXPECT_LE(late, 3) << name << " played the bad arm " << late << " times in 300 solves";
+    }
+}
+
 TEST(RelaxationPolicy, ChebCBApproachesTheInstanceOptimalOmega)
 {
     // The best omega moves with the context c in [0, 1].
@@ -123,6 +168,31 @@ TEST(RelaxationPolicy, ChebCBApproachesTheInstanceOptimalOmega)
     }
     EXPECT_LT(regretContextual, 0.5*regretTsallis);
     EXPECT_LT(lateContextual/500, 0.10) << "late rounds within 10% of instance-optimal";
+}
+
+TEST(RelaxationPolicy, ChebTSWithContextWithinTenPercentOfInstanceOptimal)
+{
+    // The same moving optimum as above, over all 3000 rounds.
+    const auto mean = [](double omega, double c) {
+        const double best = 1.2 + 0.6*c;
+        return 50 + 400*(omega - best)*(omega - best);
+    };
+    RelaxationSettings s;
+    auto policy = RelaxationPolicy::New("chebTS", s);
+    std::mt19937_64 rng(3);
+    std::uniform_real_distribution<double> context(0, 1);
+    double total = 0, optimalTotal = 0;
+    for (int t = 0; t < 3000; ++t)
+    {
+        const double c = context(rng);
+        double optimal = 1e300;
+        for (double w : policy->omegas()) optimal = std::min(optimal, mean(w, c));
+        const double cost = mean(policy->omega(policy->choose(c)), c);
+        total += cost;
+        optimalTotal += optimal;
+        policy->observe(cost);
+    }
+    EXPECT_LT(total/optimalTotal, 1.10);
 }
 
 TEST(RelaxationPolicy, SameSeedSameDecisionsOtherSeedOtherDecisions)

@@ -23,15 +23,17 @@ struct RelaxationSettings
     int arms = 20;
 
     /// Costs are scaled to losses in [0, 1] by this bound (e.g. the solver's
-    /// maximum iterations); 0: the largest cost seen so far.
+    /// maximum iterations); 0: by twice the running mean of the costs (as
+    /// "Learning to Relax" and PCGBandit normalise; a bound far above the
+    /// typical cost keeps every loss small and play near uniform).
     double costScale = 0;
 
     /// Seed of the policy's random numbers: equal seeds, equal decisions.
     std::uint64_t seed = 1;
 
-    /// tsallisInf: step size eta_t = learningRate/sqrt(t) (2 in Zimmert &
-    /// Seldin's analysis).
-    double learningRate = 2.0;
+    /// tsallisInf: step size eta_t = learningRate/sqrt(t) (4 in Zimmert &
+    /// Seldin's analysis of the reduced-variance estimator used here).
+    double learningRate = 4.0;
 
     /// epsilonGreedy: probability of a uniformly random arm.
     double epsilon = 0.1;
@@ -39,14 +41,28 @@ struct RelaxationSettings
     /// fixed: the omega used for every solve.
     double omega = 1.0;
 
-    /// chebCB: context range mapped to [-1, 1], polynomial degree, ridge
-    /// regularisation and confidence width (in log(cost) units: 0.1 is
-    /// about 10%).
+    /// chebCB, chebTS: context range mapped to [-1, 1], polynomial degree
+    /// in the context (chebTS: 0 for a non-contextual model), ridge
+    /// regularisation and (chebCB) confidence width (in log(cost) units: 0.1
+    /// is about 10%).
     double contextMin = 0.0;
     double contextMax = 1.0;
     int degree = 3;
     double ridge = 0.01;
     double confidence = 0.1;
+
+    /// chebTS: polynomial degree in omega of its one model of log(cost)
+    /// over all arms.
+    int omegaDegree = 4;
+    /// chebTS: width of the posterior it samples from, relative to the
+    /// Bayesian one (smaller: less exploration).
+    double sampleScale = 1.0;
+
+    /// chebTS prior: log(cost) a bowl over the omega range, higher by
+    /// 2 priorCurvature at its ends than in its middle, worth priorWeight
+    /// solves (so the first solves try the middle, not the ends).
+    double priorCurvature = 1.0;
+    double priorWeight = 10.0;
 };
 
 
@@ -61,7 +77,7 @@ public:
     explicit RelaxationPolicy(const RelaxationSettings& settings);
     virtual ~RelaxationPolicy() = default;
 
-    /// Policy names: fixed, epsilonGreedy, tsallisInf, chebCB.
+    /// Policy names: fixed, epsilonGreedy, tsallisInf, chebCB, chebTS.
     static std::unique_ptr<RelaxationPolicy> New
     (
         const std::string& name,
@@ -98,13 +114,18 @@ protected:
     /// Uniform number in [0, 1) from the policy's generator.
     double uniform();
 
+    /// Standard normal number from the policy's generator (Box-Muller on
+    /// uniform(): the same on every standard library).
+    double normal();
+
     RelaxationSettings settings_;
     std::vector<double> omegas_;
     std::mt19937_64 rng_;
     std::size_t rounds_ = 0;
     std::size_t lastArm_ = 0;
     double lastContext_ = 0;
-    double maxCost_ = 0;
+    /// Sum of the costs observed (running mean for the loss scale).
+    double costSum_ = 0;
 };
 
 } // namespace mlcfd

@@ -54,8 +54,10 @@ void Foam::relaxationBandit::createPolicy(const dictionary& dict)
         FatalIOErrorInFunction(dict)
             << "Entry 'policy chebCB' needs a context (a scalar known before"
             << " each solve), which OpenFOAM's solves do not provide: use"
-            << " tsallisInf, epsilonGreedy or fixed" << exit(FatalIOError);
+            << " chebTS, tsallisInf, epsilonGreedy or fixed" << exit(FatalIOError);
     }
+    // No context here: chebTS models log(cost) over omega alone.
+    settings.degree = 0;
     log_ = dict.getOrDefault<bool>("log", true);
 
     try

@@ -39,7 +39,7 @@
  * Parameters (see heat_bandit.prm for all of them and their defaults):
  * @code
  *   subsection Bandit
- *     set Policy      = tsallisInf     # fixed | epsilonGreedy | tsallisInf | chebCB
+ *     set Policy      = tsallisInf     # fixed | epsilonGreedy | tsallisInf | chebCB | chebTS
  *     set Omega range = 1.0, 1.95      # the arms: Arms values evenly spaced
  *     set Arms        = 20
  *     set State file  = output/heat_bandit.state
@@ -189,7 +189,7 @@ namespace HeatBandit
                         "0",
                         Patterns::Double(0),
                         "Iterations that count as the largest loss; "
-                        "0: the most iterations seen so far");
+                        "0: twice the running mean");
       prm.declare_entry("Epsilon",
                         "0.1",
                         Patterns::Double(0, 1),

@@ -80,7 +80,7 @@ namespace internal
  *   TrilinosWrappers::PreconditionSSOR: anything whose AdditionalData has a
  *   `relaxation` or `omega` member.
  *
- * The policy (mlcfd::RelaxationPolicy::names(): tsallisInf, chebCB,
+ * The policy (mlcfd::RelaxationPolicy::names(): chebTS, tsallisInf, chebCB,
  * epsilonGreedy, fixed) lives on rank 0 of the communicator: it decides and
  * broadcasts omega; the cost reported by each rank is reduced (maximum) to
  * it. Every rank therefore uses the same omega.
