@@ -165,6 +165,7 @@ int checkData(const std::string& file, const std::string& csv, const std::vector
     const std::string problem = readRows(csv, model.inputCount(), in, "the model's inputs in order");
     if (!problem.empty()) return fail(problem);
     const std::size_t rows = in.size()/model.inputCount();
+    if (rows == 0) return fail(csv + ": no data rows (one line per row, '#' comments)");
     std::vector<double> out(rows*model.outputCount());
     model.evaluate(in.data(), rows, model.inputCount(), out.data(), model.outputCount());
 

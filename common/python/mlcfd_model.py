@@ -102,18 +102,28 @@ def metadata(kind, inputs, outputs, description="", input_mean=None, input_std=N
     if constants:
         meta["constants"] = {k: float(v) for k, v in constants.items()}
     if training_range is not None:
+        rows = training_range.get("rows")
+        if not isinstance(rows, int) or rows <= 0:
+            raise ValueError("training_range/rows must be a positive integer")
+        entry = {"rows": rows}
         for name in ("min", "max"):
-            numbers(f"training_range/{name}", training_range[name], len(inputs))
+            entry[name] = numbers(f"training_range/{name}", training_range[name], len(inputs))
+        if any(a > b for a, b in zip(entry["min"], entry["max"])):
+            raise ValueError("training_range has min > max")
+        quantiles = {}
         for level, values in training_range.get("quantiles", {}).items():
             if not 0 < float(level) < 1:
                 raise ValueError(f"training_range quantile level {level} is not in (0, 1)")
-            numbers(f"training_range/quantiles/{level}", values, len(inputs))
-        if any(a > b for a, b in zip(training_range["min"], training_range["max"])):
-            raise ValueError("training_range has min > max")
-        for name in training_range.get("unchecked", []):
+            quantiles[str(level)] = numbers(f"training_range/quantiles/{level}", values, len(inputs))
+        if quantiles:
+            entry["quantiles"] = quantiles
+        unchecked = list(training_range.get("unchecked", []))
+        for name in unchecked:
             if name not in inputs:
                 raise ValueError(f"training_range/unchecked names '{name}', which is not an input")
-        meta["training_range"] = training_range
+        if unchecked:
+            entry["unchecked"] = unchecked
+        meta["training_range"] = entry
     return meta
 
 

@@ -228,6 +228,18 @@ void ModelMetadata::validate(const std::string& source)
     checkUnique(outputs, "outputs", source);
     checkNormalisation(inputMean, inputStd, inputs.size(), "input_mean", "input_std", source);
     checkNormalisation(outputMean, outputStd, outputs.size(), "output_mean", "output_std", source);
+    const TrainingRange& range = trainingRange;
+    if (!range.empty())
+    {
+        bool consistent = range.min.size() == inputs.size() && range.max.size() == inputs.size()
+            && range.quantiles.size() == range.levels.size();
+        for (const auto& q : range.quantiles) consistent = consistent && q.size() == inputs.size();
+        if (!consistent)
+        {
+            throw ModelError(source, entryError("training_range", "must give min, max and each"
+                " quantile for all " + std::to_string(inputs.size()) + " inputs"));
+        }
+    }
     for (const std::string& name : trainingRange.unchecked)
     {
         if (std::find(inputs.begin(), inputs.end(), name) == inputs.end())

@@ -384,15 +384,22 @@ public:
         {
             throw std::invalid_argument("chebTS: ridge must be > 0");
         }
-        for (std::size_t i = 0; i < n_; ++i) gram_[i*n_ + i] = s.ridge;
-        // Prior: a bowl in omega (coefficient of T_2(omega) T_0(context)),
-        // so that the first solves try the middle of the range rather than
-        // the ends a linear sample would pick.
+        // Prior N(priorMean, sigma^2 diag(priorPrecision)^-1): ridge on every
+        // coefficient, and a bowl in omega (coefficient of T_2(omega)
+        // T_0(context)), so that the first solves try the middle of the
+        // range rather than the ends a linear sample would pick.
+        priorPrecision_.assign(n_, s.ridge);
+        priorMean_.assign(n_, 0.0);
         if (omegaTerms_ > 2)
         {
             const std::size_t bowl = 2*contextTerms_;
-            gram_[bowl*n_ + bowl] += s.priorWeight;
-            moment_[bowl] += (s.ridge + s.priorWeight)*s.priorCurvature;
+            priorPrecision_[bowl] += s.priorWeight;
+            priorMean_[bowl] = s.priorCurvature;
+        }
+        for (std::size_t i = 0; i < n_; ++i)
+        {
+            gram_[i*n_ + i] = priorPrecision_[i];
+            moment_[i] = priorPrecision_[i]*priorMean_[i];
         }
     }
     std::string name() const override { return "chebTS"; }
@@ -410,10 +417,15 @@ protected:
             for (std::size_t k = i + 1; k < n_; ++k) z[i] -= L[k*n_ + i]*z[k];
             z[i] /= L[i*n_ + i];
         }
-        double fitted = sumSquares_;   // residual sum of squares of the fit
+        // Weighted residual sum of squares of the data alone:
+        // sum w y^2 - 2 theta.(b - P m) + theta.(G - P) theta (P, m: prior).
+        double fitted = sumSquares_;
         for (std::size_t i = 0; i < n_; ++i)
         {
-            fitted -= mean[i]*moment_[i] + settings_.ridge*mean[i]*mean[i];
+            double Gtheta = 0;
+            for (std::size_t j = 0; j < n_; ++j) Gtheta += gram_[i*n_ + j]*mean[j];
+            fitted += mean[i]*(Gtheta - priorPrecision_[i]*mean[i])
+                - 2*mean[i]*(moment_[i] - priorPrecision_[i]*priorMean_[i]);
         }
         // Noise variance: weak prior of 0.05^2 (5% in cost) worth 2 solves.
         const double sigma = settings_.sampleScale
@@ -483,6 +495,7 @@ private:
     }
 
     std::size_t omegaTerms_, contextTerms_, n_;
+    std::vector<double> priorPrecision_, priorMean_;
     std::vector<double> gram_;
     std::vector<double> moment_;
     double sumSquares_ = 0;
@@ -570,9 +583,10 @@ void RelaxationPolicy::observe(double cost)
     }
     costSum_ += cost;
     // Twice the running mean makes a typical loss 1/2, as the estimator's
-    // baseline; costs far above the mean are not clipped.
-    const double loss = settings_.costScale > 0 ? std::min(1.0, cost/settings_.costScale)
-        : costSum_ > 0 ? cost/(2*costSum_/(rounds_ + 1)) : 0.0;
+    // baseline; losses stay in [0, 1] as Tsallis-INF's bound assumes.
+    const double scale = settings_.costScale > 0 ? settings_.costScale
+        : 2*costSum_/static_cast<double>(rounds_ + 1);
+    const double loss = scale > 0 ? std::min(1.0, cost/scale) : 0.0;
     learn(lastArm_, loss, cost, lastContext_);
     ++rounds_;
 }

@@ -120,17 +120,20 @@ void neuralEddyViscosity<BasicTurbulenceModel>::correctNut()
     const tmp<volTensorField> tgradU(fvc::grad(this->U_));
     evaluate(tgradU(), this->delta().primitiveField(), this->nut_.primitiveFieldRef());
     this->nut_.correctBoundaryConditions();
+    // The grid-filter rows only: the test-filter pass below is not the flow.
+    const mlcfd::RangeCount count = closure_->model().takeRangeCount();
 
     if (dynamic_)
     {
         const scalar C = dynamicCoefficient(tgradU());
+        closure_->model().takeRangeCount();
         Info<< this->type() << ": dynamic coefficient " << C << endl;
         this->nut_ *= C;
         this->nut_.correctBoundaryConditions();
     }
 
     fv::options::New(this->mesh_).correct(this->nut_);
-    this->reportRange(closure_->model());
+    this->reportRange(closure_->model(), count);
 
     BasicTurbulenceModel::correctNut();
 }

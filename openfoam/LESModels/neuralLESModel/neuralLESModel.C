@@ -75,7 +75,11 @@ void neuralLESModel<BasicTurbulenceModel>::readMaxNutRatio()
 
 
 template<class BasicTurbulenceModel>
-void neuralLESModel<BasicTurbulenceModel>::reportRange(const mlcfd::Model& model)
+void neuralLESModel<BasicTurbulenceModel>::reportRange
+(
+    const mlcfd::Model& model,
+    const mlcfd::RangeCount& count
+)
 {
     const tmp<volScalarField> tnu(this->nu());
     const scalarField& nu = tnu().primitiveField();
@@ -88,7 +92,7 @@ void neuralLESModel<BasicTurbulenceModel>::reportRange(const mlcfd::Model& model
     rangeReport_->update
     (
         this->runTime_,
-        model.takeRangeCount(),
+        count,
         model.rangeCheck(),
         model.metadata(),
         model.path(),

@@ -60,7 +60,7 @@ void neuralSGSStress<BasicTurbulenceModel>::correctNut()
     this->nut_.correctBoundaryConditions();
     tauExtra_.correctBoundaryConditions();
     fv::options::New(this->mesh_).correct(this->nut_);
-    this->reportRange(closure_->model());
+    this->reportRange(closure_->model(), closure_->model().takeRangeCount());
 
     BasicTurbulenceModel::correctNut();
 }
