@@ -48,6 +48,24 @@ void writeVector(std::ostream& os, const std::string& label, const std::vector<T
 }
 
 
+// The arm with the smallest value(arm) (the first of equals).
+template <typename Value>
+std::size_t bestArm(std::size_t arms, Value value)
+{
+    std::size_t best = 0;
+    double bestValue = std::numeric_limits<double>::infinity();
+    for (std::size_t a = 0; a < arms; ++a)
+    {
+        const double v = value(a);
+        if (v < bestValue)
+        {
+            bestValue = v;
+            best = a;
+        }
+    }
+    return best;
+}
+
 // T_0..T_degree at z in [-1, 1].
 std::vector<double> chebyshev(double z, std::size_t degree)
 {
@@ -284,10 +302,8 @@ protected:
     std::size_t chooseArm(double context) override
     {
         const std::vector<double> phi = features(context);
-        std::size_t best = 0;
-        double bestBound = std::numeric_limits<double>::infinity();
         std::vector<double> theta, Ainv_phi;
-        for (std::size_t a = 0; a < omegas_.size(); ++a)
+        return bestArm(omegas_.size(), [&](std::size_t a)
         {
             solve(a, moment(a), theta);
             solve(a, phi, Ainv_phi);
@@ -297,14 +313,8 @@ protected:
                 mean += theta[i]*phi[i];
                 variance += phi[i]*Ainv_phi[i];
             }
-            const double bound = mean - settings_.confidence*std::sqrt(std::max(0.0, variance));
-            if (bound < bestBound)
-            {
-                bestBound = bound;
-                best = a;
-            }
-        }
-        return best;
+            return mean - settings_.confidence*std::sqrt(std::max(0.0, variance));
+        });
     }
     // The target is log(cost): iteration counts vary by orders of magnitude
     // between contexts and change multiplicatively with omega, so in log
@@ -430,20 +440,13 @@ protected:
         // Noise variance: weak prior of 0.05^2 (5% in cost) worth 2 solves.
         const double sigma = settings_.sampleScale
             *std::sqrt((std::max(fitted, 0.0) + 2*0.0025)/(count_ + 2));
-        std::size_t best = 0;
-        double bestValue = std::numeric_limits<double>::infinity();
-        for (std::size_t a = 0; a < omegas_.size(); ++a)
+        return bestArm(omegas_.size(), [&](std::size_t a)
         {
             const std::vector<double> phi = features(omegas_[a], context);
             double value = 0;
             for (std::size_t i = 0; i < n_; ++i) value += phi[i]*(mean[i] + sigma*z[i]);
-            if (value < bestValue)
-            {
-                bestValue = value;
-                best = a;
-            }
-        }
-        return best;
+            return value;
+        });
     }
     // Weighted by cost/(running mean): the fit of log(cost) then favours
     // the arms that are good on the expensive solves, which make up the

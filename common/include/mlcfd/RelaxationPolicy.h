@@ -55,8 +55,8 @@ struct RelaxationSettings
     /// over all arms.
     int omegaDegree = 4;
     /// chebTS: width of the posterior it samples from, relative to the
-    /// Bayesian one (smaller: less exploration; 0.5 did best of 0.3, 0.5 and
-    /// 1 on bench/sorBanditPolicies' 10x10 and 16x16 cases).
+    /// Bayesian one (smaller: less exploration; the default was chosen on
+    /// bench/sorBanditPolicies, see bench/results/sor_bandit_policies.md).
     double sampleScale = 0.5;
 
     /// chebTS prior: log(cost) a bowl over the omega range, higher by
