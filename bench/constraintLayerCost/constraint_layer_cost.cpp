@@ -18,9 +18,9 @@ namespace
 {
 
 // Cell divergence of a face flux on nx x nx unit cells (per-cell conservation).
-CsrMatrix divergence(std::size_t nx)
+CSRMatrix divergence(std::size_t nx)
 {
-    CsrMatrix G;
+    CSRMatrix G;
     G.rows = nx*nx;
     G.cols = 2*(nx + 1)*nx;
     G.rowStart.push_back(0);
@@ -28,8 +28,11 @@ CsrMatrix divergence(std::size_t nx)
     for (std::size_t j = 0; j < nx; ++j)
         for (std::size_t i = 0; i < nx; ++i)
         {
-            G.column.insert(G.column.end(), {j*(nx + 1) + i, j*(nx + 1) + i + 1,
-                                             yFaces + j*nx + i, yFaces + (j + 1)*nx + i});
+            for (const std::size_t face : {j*(nx + 1) + i, j*(nx + 1) + i + 1,
+                                           yFaces + j*nx + i, yFaces + (j + 1)*nx + i})
+            {
+                G.column.push_back(static_cast<std::int64_t>(face));
+            }
             G.value.insert(G.value.end(), {-1.0, 1.0, -1.0, 1.0});
             G.rowStart.push_back(G.column.size());
         }
@@ -37,9 +40,9 @@ CsrMatrix divergence(std::size_t nx)
 }
 
 // m x n, @p perRow random entries per row at random columns.
-CsrMatrix randomSparse(std::size_t m, std::size_t n, std::size_t perRow, std::mt19937_64& rng)
+CSRMatrix randomSparse(std::size_t m, std::size_t n, std::size_t perRow, std::mt19937_64& rng)
 {
-    CsrMatrix G;
+    CSRMatrix G;
     G.rows = m;
     G.cols = n;
     G.rowStart.push_back(0);
@@ -64,7 +67,7 @@ CsrMatrix randomSparse(std::size_t m, std::size_t n, std::size_t perRow, std::mt
     return G;
 }
 
-void run(const std::string& name, const CsrMatrix& G, ConstraintSolver solver, int repeats,
+void run(const std::string& name, const CSRMatrix& G, ConstraintSolver solver, int repeats,
          std::mt19937_64& rng)
 {
     LinearConstraintOptions options;
@@ -105,14 +108,14 @@ int main(int argc, char** argv)
     for (std::size_t m : {100, 300, 1000, 2000, 10000, 100000})
     {
         if (m > maxRows) break;
-        const CsrMatrix G = randomSparse(m, 10*m, 10, rng);
+        const CSRMatrix G = randomSparse(m, 10*m, 10, rng);
         if (m <= 2000) run("random, 10/row", G, ConstraintSolver::cholesky, repeats, rng);
         run("random, 10/row", G, ConstraintSolver::conjugateGradient, repeats, rng);
     }
     for (std::size_t nx : {10, 32, 45, 100, 320})
     {
         if (nx*nx > maxRows) break;
-        const CsrMatrix G = divergence(nx);
+        const CSRMatrix G = divergence(nx);
         const std::string name = "divergence " + std::to_string(nx) + "^2";
         if (G.rows <= 2000) run(name, G, ConstraintSolver::cholesky, repeats, rng);
         run(name, G, ConstraintSolver::conjugateGradient, repeats, rng);

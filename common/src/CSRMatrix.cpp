@@ -1,5 +1,7 @@
 #include "mlcfd/CSRMatrix.h"
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <iomanip>
 #include <limits>
@@ -8,11 +10,11 @@
 namespace mlcfd
 {
 
-void CSRMatrix::check() const
+void CSRMatrix::check(const std::string& name) const
 {
-    const auto fail = [](const std::string& what)
+    const auto fail = [&name](const std::string& what)
     {
-        throw std::invalid_argument("CSRMatrix: " + what);
+        throw std::invalid_argument(name + ": " + what);
     };
     if (rowStart.size() != rows + 1)
     {
@@ -36,12 +38,21 @@ void CSRMatrix::check() const
             fail("rowStart decreases at row " + std::to_string(i));
         }
     }
-    for (std::size_t k = 0; k < column.size(); ++k)
+    const auto width = static_cast<std::int64_t>(numCols());
+    for (std::size_t i = 0; i < rows; ++i)
     {
-        if (column[k] < 0 || column[k] >= static_cast<std::int64_t>(rows))
+        for (std::int64_t k = rowStart[i]; k < rowStart[i + 1]; ++k)
         {
-            fail("column index " + std::to_string(column[k]) + " of entry "
-                + std::to_string(k) + " is outside [0, " + std::to_string(rows) + ")");
+            if (column[k] < 0 || column[k] >= width)
+            {
+                fail("row " + std::to_string(i) + " has column " + std::to_string(column[k])
+                    + " outside [0, " + std::to_string(width) + ")");
+            }
+            if (!std::isfinite(value[k]))
+            {
+                fail("entry (" + std::to_string(i) + ", " + std::to_string(column[k])
+                    + ") is not finite");
+            }
         }
     }
 }
@@ -58,6 +69,51 @@ void CSRMatrix::multiply(const double* x, double* y) const
         }
         y[i] = sum;
     }
+}
+
+
+void CSRMatrix::multiplyTransposed(const double* y, double* x) const
+{
+    std::fill(x, x + numCols(), 0.0);
+    for (std::size_t i = 0; i < rows; ++i)
+    {
+        for (std::int64_t k = rowStart[i]; k < rowStart[i + 1]; ++k)
+        {
+            x[column[k]] += value[k]*y[i];
+        }
+    }
+}
+
+
+double CSRMatrix::diagonal(std::size_t row) const
+{
+    for (std::int64_t k = rowStart[row]; k < rowStart[row + 1]; ++k)
+    {
+        if (column[k] == static_cast<std::int64_t>(row)) return value[k];
+    }
+    return 0;
+}
+
+
+CSRMatrix CSRMatrix::fromDense(const double* dense, std::size_t rows, std::size_t cols)
+{
+    CSRMatrix A;
+    A.rows = rows;
+    A.cols = cols;
+    A.rowStart.assign(1, 0);
+    for (std::size_t i = 0; i < rows; ++i)
+    {
+        for (std::size_t j = 0; j < cols; ++j)
+        {
+            if (dense[i*cols + j] != 0)
+            {
+                A.column.push_back(static_cast<std::int64_t>(j));
+                A.value.push_back(dense[i*cols + j]);
+            }
+        }
+        A.rowStart.push_back(static_cast<std::int64_t>(A.column.size()));
+    }
+    return A;
 }
 
 

@@ -1,4 +1,5 @@
 #include "mlcfd/FlexibleCG.h"
+#include "mlcfd/ConjugateGradient.h"
 
 #include <cmath>
 #include <deque>
@@ -106,18 +107,10 @@ FlexibleCGResult FlexibleCG::solve
         return pAp;
     };
 
-    // The safeguard's plain CG (Hestenes-Stiefel) from the same x0.
+    // The safeguard's plain CG from the same x0.
     const bool shadow = settings_.safeguard;
-    Vector xCG, rCG, pCG, ApCG;
-    double rrCG = 0;
-    if (shadow)
-    {
-        xCG = x;
-        rCG = r;
-        pCG = r;
-        ApCG.resize(n);
-        rrCG = dot(r, r);
-    }
+    ConjugateGradient shadowCG(A, ConjugateGradient::Preconditioner(), dot);
+    if (shadow) shadowCG.start(b, x);
 
     double normR = std::sqrt(dot(r, r)), normRCG = normR;
     bool preconditioned = true;
@@ -195,35 +188,26 @@ FlexibleCGResult FlexibleCG::solve
                 kept.push_back(Direction{z, Ap, pAp});
             }
         }
-        if (shadow)
+        if (shadow && !shadowCG.step())
         {
-            A(pCG, ApCG);
-            const double alpha = rrCG/positiveCurvature(dot(pCG, ApCG));
-            for (std::size_t i = 0; i < n; ++i)
-            {
-                xCG[i] += alpha*pCG[i];
-                rCG[i] -= alpha*ApCG[i];
-            }
-            const double rrNew = dot(rCG, rCG);
-            const double beta = rrNew/rrCG;
-            rrCG = rrNew;
-            for (std::size_t i = 0; i < n; ++i) pCG[i] = rCG[i] + beta*pCG[i];
+            throw std::runtime_error("FlexibleCG: the safeguard's CG found p.A p <= 0:"
+                " the operator is not positive definite");
         }
         ++result.iterations;
 
         if (settings_.trueResidualEvery > 0 && result.iterations % settings_.trueResidualEvery == 0)
         {
             if (preconditioned) residualOf(x, r);
-            if (shadow) residualOf(xCG, rCG);
+            if (shadow) shadowCG.recomputeResidual();
         }
         if (preconditioned) normR = std::sqrt(dot(r, r));
-        if (shadow) normRCG = std::sqrt(dot(rCG, rCG));
+        if (shadow) normRCG = shadowCG.residualNorm();
 
         if (preconditioned && converged(r, normR))
         {
             done = true;
         }
-        else if (shadow && converged(rCG, normRCG))
+        else if (shadow && converged(shadowCG.residual(), normRCG))
         {
             done = true;
             result.plainCG = true;
@@ -246,7 +230,7 @@ FlexibleCGResult FlexibleCG::solve
     }
     if (result.plainCG)
     {
-        x.swap(xCG);
+        x.swap(shadowCG.solution());
     }
     residualOf(x, r);
     normR = std::sqrt(dot(r, r));

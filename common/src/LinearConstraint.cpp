@@ -1,6 +1,7 @@
 // The ProbConserv constraint layer. Sparse products and CG are plain C++;
 // only the dense Cholesky factorisation goes through LibTorch (its LAPACK).
 #include "mlcfd/LinearConstraint.h"
+#include "mlcfd/ConjugateGradient.h"
 
 #include <torch/torch.h>
 
@@ -64,97 +65,12 @@ const char* solverName(ConstraintSolver solver)
 }
 
 
-// ---------------------------------------------------------------- CsrMatrix
-
-void CsrMatrix::validate(const std::string& name) const
-{
-    auto fail = [&name](const std::string& what)
-    {
-        throw std::invalid_argument("mlcfd::CsrMatrix " + name + ": " + what);
-    };
-    if (rowStart.size() != rows + 1)
-    {
-        fail("rowStart has " + std::to_string(rowStart.size()) + " entries, expected rows + 1 = "
-             + std::to_string(rows + 1));
-    }
-    if (rowStart[0] != 0) fail("rowStart[0] = " + std::to_string(rowStart[0]) + ", expected 0");
-    for (std::size_t i = 0; i < rows; ++i)
-    {
-        if (rowStart[i + 1] < rowStart[i])
-        {
-            fail("rowStart[" + std::to_string(i + 1) + "] < rowStart[" + std::to_string(i) + "]");
-        }
-    }
-    if (column.size() != rowStart[rows] || value.size() != rowStart[rows])
-    {
-        fail("column/value have " + std::to_string(column.size()) + "/" + std::to_string(value.size())
-             + " entries, rowStart[rows] = " + std::to_string(rowStart[rows]));
-    }
-    for (std::size_t i = 0; i < rows; ++i)
-    {
-        for (std::size_t p = rowStart[i]; p < rowStart[i + 1]; ++p)
-        {
-            if (column[p] >= cols)
-            {
-                fail("row " + std::to_string(i) + " has column " + std::to_string(column[p])
-                     + " >= cols = " + std::to_string(cols));
-            }
-            if (!std::isfinite(value[p]))
-            {
-                fail("entry (" + std::to_string(i) + ", " + std::to_string(column[p])
-                     + ") is not finite");
-            }
-        }
-    }
-}
-
-void CsrMatrix::multiply(const double* x, double* y) const
-{
-    for (std::size_t i = 0; i < rows; ++i)
-    {
-        double s = 0;
-        for (std::size_t p = rowStart[i]; p < rowStart[i + 1]; ++p) s += value[p]*x[column[p]];
-        y[i] = s;
-    }
-}
-
-void CsrMatrix::multiplyTransposed(const double* y, double* x) const
-{
-    std::fill(x, x + cols, 0.0);
-    for (std::size_t i = 0; i < rows; ++i)
-    {
-        for (std::size_t p = rowStart[i]; p < rowStart[i + 1]; ++p) x[column[p]] += value[p]*y[i];
-    }
-}
-
-CsrMatrix CsrMatrix::fromDense(const double* dense, std::size_t rows, std::size_t cols)
-{
-    CsrMatrix A;
-    A.rows = rows;
-    A.cols = cols;
-    A.rowStart.assign(1, 0);
-    for (std::size_t i = 0; i < rows; ++i)
-    {
-        for (std::size_t j = 0; j < cols; ++j)
-        {
-            if (dense[i*cols + j] != 0)
-            {
-                A.column.push_back(j);
-                A.value.push_back(dense[i*cols + j]);
-            }
-        }
-        A.rowStart.push_back(A.column.size());
-    }
-    return A;
-}
-
-
 // ------------------------------------------------------------------- Impl
 
 struct LinearConstraint::Impl
 {
-    CsrMatrix G;
-    CsrMatrix Gt;  // the columns of G, for forming G D G^T and the variances
+    CSRMatrix G;
+    CSRMatrix Gt;  // the columns of G, for forming G D G^T and the variances
     LinearConstraintOptions options;
 
     // Dense factor of G D G^T + sigma2 I for the variances d it was built with.
@@ -183,7 +99,8 @@ struct LinearConstraint::Impl
     }
 
     // Jacobi-preconditioned CG from x = 0. Converges on a singular but
-    // consistent system, since the iterates stay in the range of the matrix.
+    // consistent system, since the iterates stay in the range of the matrix;
+    // a breakdown is only possible for an inconsistent one.
     std::size_t conjugateGradient
     (
         const std::vector<double>& d,
@@ -196,44 +113,26 @@ struct LinearConstraint::Impl
         std::vector<double> diag(m, options.constraintVariance);
         for (std::size_t i = 0; i < m; ++i)
         {
-            for (std::size_t p = G.rowStart[i]; p < G.rowStart[i + 1]; ++p)
+            for (std::int64_t p = G.rowStart[i]; p < G.rowStart[i + 1]; ++p)
             {
                 diag[i] += G.value[p]*G.value[p]*d[G.column[p]];
             }
         }
-        std::vector<double> res(rhs), z(m), p(m), q(m);
+        CGSettings settings;
+        settings.relativeTolerance = options.relativeTolerance;
+        settings.maxIterations = options.maxIterations ? options.maxIterations : 2*m + 100;
         x.assign(m, 0.0);
-        const double target = options.relativeTolerance*norm(rhs);
-        const std::size_t maxIterations = options.maxIterations ? options.maxIterations : 2*m + 100;
-        auto precondition = [&]()
-        {
-            for (std::size_t i = 0; i < m; ++i) z[i] = diag[i] > 0 ? res[i]/diag[i] : res[i];
-        };
-        precondition();
-        p = z;
-        double rz = dot(res, z);
-        converged = norm(res) <= target;
-        std::size_t it = 0;
-        while (!converged && it < maxIterations)
-        {
-            applySystem(d, p, q);
-            const double pq = dot(p, q);
-            if (!(pq > 0)) break;  // breakdown: only possible for an inconsistent system
-            const double alpha = rz/pq;
-            for (std::size_t i = 0; i < m; ++i)
+        const CGResult result = mlcfd::conjugateGradient
+        (
+            [&](const std::vector<double>& v, std::vector<double>& Av) { applySystem(d, v, Av); },
+            [&](const std::vector<double>& r, std::vector<double>& z)
             {
-                x[i] += alpha*p[i];
-                res[i] -= alpha*q[i];
-            }
-            ++it;
-            converged = norm(res) <= target;
-            precondition();
-            const double rzNew = dot(res, z);
-            const double beta = rzNew/rz;
-            rz = rzNew;
-            for (std::size_t i = 0; i < m; ++i) p[i] = z[i] + beta*p[i];
-        }
-        return it;
+                for (std::size_t i = 0; i < m; ++i) z[i] = diag[i] > 0 ? r[i]/diag[i] : r[i];
+            },
+            rhs, x, settings
+        );
+        converged = result.converged;
+        return result.iterations;
     }
 
     // Form G D G^T + sigma2 I column by column of G and factorise it.
@@ -246,10 +145,10 @@ struct LinearConstraint::Impl
         for (std::size_t k = 0; k < Gt.rows; ++k)
         {
             if (d[k] == 0) continue;
-            for (std::size_t p = Gt.rowStart[k]; p < Gt.rowStart[k + 1]; ++p)
+            for (std::int64_t p = Gt.rowStart[k]; p < Gt.rowStart[k + 1]; ++p)
             {
                 const double gi = Gt.value[p]*d[k];
-                for (std::size_t q = Gt.rowStart[k]; q < Gt.rowStart[k + 1]; ++q)
+                for (std::int64_t q = Gt.rowStart[k]; q < Gt.rowStart[k + 1]; ++q)
                 {
                     a[Gt.column[p]*m + Gt.column[q]] += gi*Gt.value[q];
                 }
@@ -304,18 +203,18 @@ struct LinearConstraint::Impl
     void correct(const std::vector<double>& d, const std::vector<double>& lam, double* u)
     {
         G.multiplyTransposed(lam.data(), t.data());
-        for (std::size_t k = 0; k < G.cols; ++k) u[k] -= d[k]*t[k];
+        for (std::size_t k = 0; k < G.numCols(); ++k) u[k] -= d[k]*t[k];
     }
 };
 
 
 // ------------------------------------------------------- LinearConstraint
 
-LinearConstraint::LinearConstraint(CsrMatrix G, const LinearConstraintOptions& options)
+LinearConstraint::LinearConstraint(CSRMatrix G, const LinearConstraintOptions& options)
 :
     impl_(new Impl)
 {
-    G.validate("G");
+    G.check("mlcfd::LinearConstraint: G");
     if (!(options.constraintVariance >= 0) || !std::isfinite(options.constraintVariance))
     {
         throw std::invalid_argument("mlcfd::LinearConstraint: constraintVariance = "
@@ -329,26 +228,26 @@ LinearConstraint::LinearConstraint(CsrMatrix G, const LinearConstraintOptions& o
     impl_->options = options;
 
     // The transpose, rows of Gt = columns of G (counting sort).
-    const CsrMatrix& A = impl_->G;
-    CsrMatrix& T = impl_->Gt;
-    T.rows = A.cols;
+    const CSRMatrix& A = impl_->G;
+    CSRMatrix& T = impl_->Gt;
+    T.rows = A.numCols();
     T.cols = A.rows;
-    T.rowStart.assign(A.cols + 1, 0);
+    T.rowStart.assign(A.numCols() + 1, 0);
     for (std::size_t c : A.column) ++T.rowStart[c + 1];
-    for (std::size_t k = 0; k < A.cols; ++k) T.rowStart[k + 1] += T.rowStart[k];
+    for (std::size_t k = 0; k < A.numCols(); ++k) T.rowStart[k + 1] += T.rowStart[k];
     T.column.resize(A.column.size());
     T.value.resize(A.value.size());
     std::vector<std::size_t> next(T.rowStart.begin(), T.rowStart.end() - 1);
     for (std::size_t i = 0; i < A.rows; ++i)
     {
-        for (std::size_t p = A.rowStart[i]; p < A.rowStart[i + 1]; ++p)
+        for (std::int64_t p = A.rowStart[i]; p < A.rowStart[i + 1]; ++p)
         {
             const std::size_t q = next[A.column[p]]++;
             T.column[q] = i;
             T.value[q] = A.value[p];
         }
     }
-    impl_->t.resize(A.cols);
+    impl_->t.resize(A.numCols());
     impl_->r.resize(A.rows);
 }
 
@@ -356,12 +255,12 @@ LinearConstraint::~LinearConstraint() = default;
 LinearConstraint::LinearConstraint(LinearConstraint&&) noexcept = default;
 LinearConstraint& LinearConstraint::operator=(LinearConstraint&&) noexcept = default;
 
-const CsrMatrix& LinearConstraint::matrix() const { return impl_->G; }
+const CSRMatrix& LinearConstraint::matrix() const { return impl_->G; }
 const LinearConstraintOptions& LinearConstraint::options() const { return impl_->options; }
 
 double LinearConstraint::residual(const double* u, const double* b, const double* reference) const
 {
-    const CsrMatrix& G = impl_->G;
+    const CSRMatrix& G = impl_->G;
     std::vector<double> Gu(G.rows), bv(b, b + G.rows);
     G.multiply(u, Gu.data());
     double scale = norm(bv);
@@ -386,8 +285,8 @@ ConstraintReport LinearConstraint::apply
 {
     const auto start = std::chrono::steady_clock::now();
     Impl& I = *impl_;
-    const CsrMatrix& G = I.G;
-    const std::size_t m = G.rows, n = G.cols;
+    const CSRMatrix& G = I.G;
+    const std::size_t m = G.rows, n = G.numCols();
     if (!mean || !b || !newMean)
     {
         throw std::invalid_argument("mlcfd::LinearConstraint::apply: mean, b and newMean must not be null");
@@ -455,7 +354,7 @@ ConstraintReport LinearConstraint::apply
         // Sigma_new_kk = d_k - d_k^2 g_k^T A^{-1} g_k, g_k the k-th column of G.
         // Round-off can make it slightly negative where the constraint fixes
         // u_k completely: clamp at 0.
-        const CsrMatrix& Gt = I.Gt;
+        const CSRMatrix& Gt = I.Gt;
         if (report.solver == ConstraintSolver::cholesky)
         {
             torch::Tensor Ainv = torch::cholesky_inverse(I.factor);
@@ -463,9 +362,9 @@ ConstraintReport LinearConstraint::apply
             for (std::size_t k = 0; k < n; ++k)
             {
                 double q = 0;
-                for (std::size_t p = Gt.rowStart[k]; p < Gt.rowStart[k + 1]; ++p)
+                for (std::int64_t p = Gt.rowStart[k]; p < Gt.rowStart[k + 1]; ++p)
                 {
-                    for (std::size_t s = Gt.rowStart[k]; s < Gt.rowStart[k + 1]; ++s)
+                    for (std::int64_t s = Gt.rowStart[k]; s < Gt.rowStart[k + 1]; ++s)
                     {
                         q += Gt.value[p]*ai[Gt.column[p]*m + Gt.column[s]]*Gt.value[s];
                     }
@@ -484,7 +383,7 @@ ConstraintReport LinearConstraint::apply
                     continue;
                 }
                 std::fill(g.begin(), g.end(), 0.0);
-                for (std::size_t p = Gt.rowStart[k]; p < Gt.rowStart[k + 1]; ++p) g[Gt.column[p]] = Gt.value[p];
+                for (std::int64_t p = Gt.rowStart[k]; p < Gt.rowStart[k + 1]; ++p) g[Gt.column[p]] = Gt.value[p];
                 I.solve(d, g, z, report);
                 newVariance[k] = std::max(0.0, d[k] - d[k]*d[k]*dot(g, z));
             }
@@ -529,8 +428,8 @@ ConstraintReport LinearConstraint::update
 std::vector<double> LinearConstraint::covariance(const double* variance)
 {
     Impl& I = *impl_;
-    const CsrMatrix& G = I.G;
-    const std::size_t m = G.rows, n = G.cols;
+    const CSRMatrix& G = I.G;
+    const std::size_t m = G.rows, n = G.numCols();
     if (n > 4000)
     {
         throw std::invalid_argument("mlcfd::LinearConstraint::covariance: n = " + std::to_string(n)
@@ -564,7 +463,7 @@ std::vector<double> LinearConstraint::covariance(const double* variance)
         S[j*n + j] = d[j];
         if (d[j] == 0 || I.Gt.rowStart[j] == I.Gt.rowStart[j + 1]) continue;
         std::fill(g.begin(), g.end(), 0.0);
-        for (std::size_t p = I.Gt.rowStart[j]; p < I.Gt.rowStart[j + 1]; ++p)
+        for (std::int64_t p = I.Gt.rowStart[j]; p < I.Gt.rowStart[j + 1]; ++p)
         {
             g[I.Gt.column[p]] = I.Gt.value[p]*d[j];
         }

@@ -16,7 +16,7 @@
 
 using mlcfd::ConstraintReport;
 using mlcfd::ConstraintSolver;
-using mlcfd::CsrMatrix;
+using mlcfd::CSRMatrix;
 using mlcfd::DirichletLift;
 using mlcfd::LinearConstraint;
 using mlcfd::LinearConstraintOptions;
@@ -33,22 +33,22 @@ std::vector<double> randomVector(std::size_t n, std::mt19937_64& rng, double lo 
 }
 
 // m x n with about @p perRow random entries per row (at least one).
-CsrMatrix randomSparse(std::size_t m, std::size_t n, std::size_t perRow, std::mt19937_64& rng)
+CSRMatrix randomSparse(std::size_t m, std::size_t n, std::size_t perRow, std::mt19937_64& rng)
 {
     std::vector<double> dense(m*n, 0.0);
     std::uniform_int_distribution<std::size_t> col(0, n - 1);
     std::normal_distribution<double> normal;
     for (std::size_t i = 0; i < m; ++i)
         for (std::size_t e = 0; e < perRow; ++e) dense[i*n + col(rng)] = normal(rng);
-    return CsrMatrix::fromDense(dense.data(), m, n);
+    return CSRMatrix::fromDense(dense.data(), m, n);
 }
 
 // The cell divergence of a face flux on an nx x ny grid of unit cells: one
 // row per cell, the sum of its outward face fluxes. Faces: the (nx+1) ny
 // x-normal faces first, then the nx (ny+1) y-normal ones, flux positive in +x/+y.
-CsrMatrix divergence(std::size_t nx, std::size_t ny)
+CSRMatrix divergence(std::size_t nx, std::size_t ny)
 {
-    CsrMatrix G;
+    CSRMatrix G;
     G.rows = nx*ny;
     G.cols = (nx + 1)*ny + nx*(ny + 1);
     G.rowStart.push_back(0);
@@ -56,8 +56,11 @@ CsrMatrix divergence(std::size_t nx, std::size_t ny)
     for (std::size_t j = 0; j < ny; ++j)
         for (std::size_t i = 0; i < nx; ++i)
         {
-            G.column.insert(G.column.end(), {j*(nx + 1) + i, j*(nx + 1) + i + 1,
-                                             yFaces + j*nx + i, yFaces + (j + 1)*nx + i});
+            for (const std::size_t face : {j*(nx + 1) + i, j*(nx + 1) + i + 1,
+                                           yFaces + j*nx + i, yFaces + (j + 1)*nx + i})
+            {
+                G.column.push_back(static_cast<std::int64_t>(face));
+            }
             G.value.insert(G.value.end(), {-1.0, 1.0, -1.0, 1.0});
             G.rowStart.push_back(G.column.size());
         }
@@ -65,16 +68,16 @@ CsrMatrix divergence(std::size_t nx, std::size_t ny)
 }
 
 // G with one more row: the sum of all its rows (redundant, rank-deficient).
-CsrMatrix withSumRow(const CsrMatrix& G, std::vector<double>& b)
+CSRMatrix withSumRow(const CSRMatrix& G, std::vector<double>& b)
 {
     std::vector<double> sum(G.cols, 0.0);
     double bSum = 0;
     for (std::size_t i = 0; i < G.rows; ++i)
     {
-        for (std::size_t p = G.rowStart[i]; p < G.rowStart[i + 1]; ++p) sum[G.column[p]] += G.value[p];
+        for (std::int64_t p = G.rowStart[i]; p < G.rowStart[i + 1]; ++p) sum[G.column[p]] += G.value[p];
         bSum += b[i];
     }
-    CsrMatrix H = G;
+    CSRMatrix H = G;
     for (std::size_t k = 0; k < G.cols; ++k)
     {
         if (sum[k] != 0)
@@ -89,11 +92,11 @@ CsrMatrix withSumRow(const CsrMatrix& G, std::vector<double>& b)
     return H;
 }
 
-std::vector<double> toDense(const CsrMatrix& G)
+std::vector<double> toDense(const CSRMatrix& G)
 {
     std::vector<double> A(G.rows*G.cols, 0.0);
     for (std::size_t i = 0; i < G.rows; ++i)
-        for (std::size_t p = G.rowStart[i]; p < G.rowStart[i + 1]; ++p) A[i*G.cols + G.column[p]] += G.value[p];
+        for (std::int64_t p = G.rowStart[i]; p < G.rowStart[i + 1]; ++p) A[i*G.cols + G.column[p]] += G.value[p];
     return A;
 }
 
@@ -126,7 +129,7 @@ std::vector<double> gaussSolve(std::vector<double> M, std::vector<double> y)
 }
 
 // Least-change solution of G u = b from the KKT system [I G^T; G 0].
-std::vector<double> leastSquaresReference(const CsrMatrix& G, const std::vector<double>& mu,
+std::vector<double> leastSquaresReference(const CSRMatrix& G, const std::vector<double>& mu,
                                           const std::vector<double>& b)
 {
     const std::size_t m = G.rows, n = G.cols, N = n + m;
@@ -202,7 +205,7 @@ TEST(LinearConstraint, DivergenceManyRowsConjugateGradientPath)
     for (std::size_t cells : {32, 64})
     {
         std::mt19937_64 rng(cells);
-        const CsrMatrix G = divergence(cells, cells);
+        const CSRMatrix G = divergence(cells, cells);
         LinearConstraint constraint(G, withSolver(cells == 32 ? ConstraintSolver::conjugateGradient
                                                                 : ConstraintSolver::automatic));
         std::vector<double> flux = randomVector(G.cols, rng);
@@ -219,7 +222,7 @@ TEST(LinearConstraint, DivergenceManyRowsConjugateGradientPath)
 TEST(LinearConstraint, DenseAndConjugateGradientAgree)
 {
     std::mt19937_64 rng(2);
-    const CsrMatrix G = divergence(16, 12);
+    const CSRMatrix G = divergence(16, 12);
     const auto mu = randomVector(G.cols, rng);
     const auto variance = randomVector(G.cols, rng, 0.5, 1.5);
     const auto b = randomVector(G.rows, rng);
@@ -235,7 +238,7 @@ TEST(LinearConstraint, RankDeficientFallsBackToConjugateGradient)
     // The divergence plus the redundant global balance (sum of all rows).
     std::mt19937_64 rng(3);
     std::vector<double> b = randomVector(20*20, rng);
-    const CsrMatrix G = withSumRow(divergence(20, 20), b);
+    const CSRMatrix G = withSumRow(divergence(20, 20), b);
     LinearConstraint constraint(G, withSolver(ConstraintSolver::cholesky));
     std::vector<double> u = randomVector(G.cols, rng);
     const auto original = u;
@@ -245,14 +248,14 @@ TEST(LinearConstraint, RankDeficientFallsBackToConjugateGradient)
     EXPECT_LE(report.constraintResidual, 1e-12);
 
     // Dropping the redundant row gives the same projection.
-    CsrMatrix full = divergence(20, 20);
+    CSRMatrix full = divergence(20, 20);
     std::vector<double> v = original, bFull(b.begin(), b.end() - 1);
     LinearConstraint(full).project(v, bFull);
     EXPECT_LE(maxAbsDiff(u, v), 1e-11);
 
     // A small dense rank-deficient case: two equal rows.
     std::vector<double> A = {1, 2, 0, 1,  1, 2, 0, 1,  0, 1, 1, 0};
-    LinearConstraint small(CsrMatrix::fromDense(A.data(), 3, 4));
+    LinearConstraint small(CSRMatrix::fromDense(A.data(), 3, 4));
     std::vector<double> w = {1, 1, 1, 1}, c = {2, 2, -1};
     const ConstraintReport smallReport = small.project(w, c);
     EXPECT_TRUE(smallReport.rankDeficient);
@@ -264,7 +267,7 @@ TEST(LinearConstraint, IdentityCovarianceIsLeastSquaresProjection)
     std::mt19937_64 rng(4);
     for (ConstraintSolver solver : {ConstraintSolver::cholesky, ConstraintSolver::conjugateGradient})
     {
-        const CsrMatrix G = randomSparse(7, 30, 5, rng);
+        const CSRMatrix G = randomSparse(7, 30, 5, rng);
         const auto mu = randomVector(30, rng);
         const auto b = randomVector(7, rng);
         std::vector<double> u = mu;
@@ -276,7 +279,7 @@ TEST(LinearConstraint, IdentityCovarianceIsLeastSquaresProjection)
 TEST(LinearConstraint, VarianceUpdateRemovesConstrainedDirections)
 {
     std::mt19937_64 rng(5);
-    const CsrMatrix G = randomSparse(6, 25, 6, rng);
+    const CSRMatrix G = randomSparse(6, 25, 6, rng);
     const auto variance = randomVector(25, rng, 0.2, 3.0);
     for (ConstraintSolver solver : {ConstraintSolver::cholesky, ConstraintSolver::conjugateGradient})
     {
@@ -329,7 +332,7 @@ TEST(LinearConstraint, ConstraintVarianceGivesPartialUpdate)
     const double gg = 14, gmu = 0.5 - 0.5 - 3;
     LinearConstraintOptions options;
     options.constraintVariance = sigma2;
-    LinearConstraint constraint(CsrMatrix::fromDense(g.data(), 1, 4), options);
+    LinearConstraint constraint(CSRMatrix::fromDense(g.data(), 1, 4), options);
     std::vector<double> mean = mu, var(4, 1.0);
     const ConstraintReport report = constraint.update(mean, var, {b});
     for (std::size_t k = 0; k < 4; ++k)
@@ -346,7 +349,7 @@ TEST(LinearConstraint, ConstraintVarianceGivesPartialUpdate)
 TEST(LinearConstraint, ZeroVarianceEntriesAreKept)
 {
     std::mt19937_64 rng(6);
-    const CsrMatrix G = randomSparse(3, 10, 4, rng);
+    const CSRMatrix G = randomSparse(3, 10, 4, rng);
     std::vector<double> mean = randomVector(10, rng), var(10, 1.0);
     var[0] = var[1] = 0;
     const auto mu = mean;
@@ -373,14 +376,14 @@ TEST(LinearConstraint, RepeatedProjectionWithTheKeptFactorIsIdentical)
 
 TEST(LinearConstraint, BadInputIsRejected)
 {
-    CsrMatrix G = divergence(3, 3);
-    CsrMatrix badColumn = G;
+    CSRMatrix G = divergence(3, 3);
+    CSRMatrix badColumn = G;
     badColumn.column[5] = G.cols;
     expectInvalidArgument([&] { LinearConstraint c(badColumn); }, "row 1 has column 24");
-    CsrMatrix badRowStart = G;
+    CSRMatrix badRowStart = G;
     badRowStart.rowStart.pop_back();
     expectInvalidArgument([&] { LinearConstraint c(badRowStart); }, "rowStart has 9 entries");
-    CsrMatrix badValue = G;
+    CSRMatrix badValue = G;
     badValue.value[2] = NAN;
     expectInvalidArgument([&] { LinearConstraint c(badValue); }, "is not finite");
     LinearConstraintOptions negative;
@@ -423,12 +426,12 @@ TEST(LinearConstraint, AgreesWithPythonLayer)
     ASSERT_TRUE(in) << "constraint_case.txt is truncated";
     LinearConstraintOptions options;
     options.constraintVariance = sigma2;
-    LinearConstraint soft(CsrMatrix::fromDense(A.data(), m, n), options);
+    LinearConstraint soft(CSRMatrix::fromDense(A.data(), m, n), options);
     std::vector<double> mean = mu, var = variance;
     soft.update(mean, var, b);
     EXPECT_LE(maxAbsDiff(mean, pyMean), 1e-12);
     EXPECT_LE(maxAbsDiff(var, pyVariance), 1e-12);
-    LinearConstraint hard(CsrMatrix::fromDense(A.data(), m, n));
+    LinearConstraint hard(CSRMatrix::fromDense(A.data(), m, n));
     std::vector<double> u = mu;
     hard.project(u, b);
     EXPECT_LE(maxAbsDiff(u, pyProjection), 1e-12);

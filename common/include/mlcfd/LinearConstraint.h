@@ -2,6 +2,8 @@
 #ifndef MLCFD_LINEAR_CONSTRAINT_H
 #define MLCFD_LINEAR_CONSTRAINT_H
 
+#include "mlcfd/CSRMatrix.h"
+
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -9,33 +11,6 @@
 
 namespace mlcfd
 {
-
-/// A sparse m x n matrix in compressed-row storage (CSR), the layout of
-/// OpenFOAM's owner/neighbour addressing turned into rows and of deal.II's
-/// SparsityPattern: row i holds the entries rowStart[i] .. rowStart[i+1]-1 of
-/// @c column and @c value.
-struct CsrMatrix
-{
-    std::size_t rows = 0;
-    std::size_t cols = 0;
-    std::vector<std::size_t> rowStart;  ///< rows + 1 offsets, starting at 0
-    std::vector<std::size_t> column;    ///< column of each entry, < cols
-    std::vector<double> value;          ///< finite values
-
-    /// Throw std::invalid_argument naming @p name and the bad entry if the
-    /// arrays are inconsistent, a column is out of range or a value is not
-    /// finite.
-    void validate(const std::string& name = "G") const;
-
-    /// y = A x (x has cols entries, y rows).
-    void multiply(const double* x, double* y) const;
-
-    /// x = A^T y (y has rows entries, x cols).
-    void multiplyTransposed(const double* y, double* x) const;
-
-    /// A from a dense row-major rows x cols array, dropping exact zeros.
-    static CsrMatrix fromDense(const double* dense, std::size_t rows, std::size_t cols);
-};
 
 /// How the m x m system G Sigma G^T + sigma2 I is solved.
 enum class ConstraintSolver
@@ -113,7 +88,7 @@ struct ConstraintReport
 /// Not thread-safe: the cached factor is shared state.
 ///
 /// @code
-///   mlcfd::CsrMatrix G = ...;               // m x n, e.g. cell divergence
+///   mlcfd::CSRMatrix G = ...;               // m x n, e.g. cell divergence
 ///   mlcfd::LinearConstraint constraint(G);  // hard constraint, automatic solver
 ///   constraint.project(flux, source);       // Sigma = I, flux updated in place
 ///   auto report = constraint.update(mean, variance, source);  // ProbConserv
@@ -121,17 +96,17 @@ struct ConstraintReport
 class LinearConstraint
 {
 public:
-    explicit LinearConstraint(CsrMatrix G, const LinearConstraintOptions& options = {});
+    explicit LinearConstraint(CSRMatrix G, const LinearConstraintOptions& options = {});
     ~LinearConstraint();
     LinearConstraint(LinearConstraint&&) noexcept;
     LinearConstraint& operator=(LinearConstraint&&) noexcept;
     LinearConstraint(const LinearConstraint&) = delete;
     LinearConstraint& operator=(const LinearConstraint&) = delete;
 
-    const CsrMatrix& matrix() const;
+    const CSRMatrix& matrix() const;
     const LinearConstraintOptions& options() const;
     std::size_t rows() const { return matrix().rows; }
-    std::size_t cols() const { return matrix().cols; }
+    std::size_t cols() const { return matrix().numCols(); }
 
     /// The general update on raw arrays. @p mean, @p variance (nullptr: the
     /// identity) and @p newMean/@p newVariance have cols() entries, @p b has
