@@ -51,8 +51,11 @@
 #include <petscksp.h>
 
 #include "mlcfd/CSRMatrix.h"
+#include "mlcfd/ConjugateGradient.h"
+#include "mlcfd/DICPreconditioner.h"
 #include "mlcfd/FlexibleCG.h"
 #include "mlcfd/LearnedPreconditioner.h"
+#include "mlcfd/PoissonMatrix.h"
 
 #include <algorithm>
 #include <chrono>
@@ -123,80 +126,30 @@ namespace
     bool singular = false;
   };
 
-  enum class Boundary
-  {
-    dirichlet,
-    neumann
-  };
+  using mlcfd::PoissonBoundary;
 
   /// The finite-volume Poisson matrix on a uniform grid (see the file
   /// header) with a seeded random right-hand side, zero mean for Neumann.
   LinearSystem
   poisson_system(const std::vector<std::int64_t> &grid,
-                 const Boundary                   boundary,
+                 const PoissonBoundary                   boundary,
                  const unsigned int               seed)
   {
     const std::int64_t nx = grid[0], ny = grid[1],
                        nz = grid.size() > 2 ? grid[2] : 1;
-    const double boundary_face = boundary == Boundary::dirichlet ? 2.0 : 0.0;
 
     LinearSystem system;
     system.grid     = grid;
-    system.singular = boundary == Boundary::neumann;
+    system.singular = boundary == PoissonBoundary::neumann;
     std::ostringstream name;
     name << nx << 'x' << ny;
     if (grid.size() > 2)
       name << 'x' << nz;
-    name << (boundary == Boundary::dirichlet ? " Dirichlet" : " Neumann");
+    name << (boundary == PoissonBoundary::dirichlet ? " Dirichlet" : " Neumann");
     system.name = name.str();
 
-    mlcfd::CSRMatrix &A = system.matrix;
-    A.rows              = nx * ny * nz;
-    A.rowStart.reserve(A.rows + 1);
-    A.column.reserve(A.rows * (grid.size() == 2 ? 5 : 7));
-    A.value.reserve(A.rows * (grid.size() == 2 ? 5 : 7));
-    A.rowStart.push_back(0);
-
-    // neighbour offsets in ascending column order; the diagonal in between
-    const std::int64_t strides[3] = {1, nx, nx * ny};
-    const std::int64_t extents[3] = {nx, ny, nz};
-    const unsigned int dim        = grid.size();
-    for (std::int64_t k = 0; k < nz; ++k)
-      for (std::int64_t j = 0; j < ny; ++j)
-        for (std::int64_t i = 0; i < nx; ++i)
-          {
-            const std::int64_t row      = i + nx * (j + ny * k);
-            const std::int64_t index[3] = {i, j, k};
-            double             diagonal = 0;
-            for (int d = dim - 1; d >= 0; --d)
-              {
-                if (index[d] > 0)
-                  {
-                    A.column.push_back(row - strides[d]);
-                    A.value.push_back(-1.0);
-                    diagonal += 1;
-                  }
-                else
-                  diagonal += boundary_face;
-              }
-            const std::size_t diagonal_entry = A.column.size();
-            A.column.push_back(row);
-            A.value.push_back(0);
-            for (unsigned int d = 0; d < dim; ++d)
-              {
-                if (index[d] + 1 < extents[d])
-                  {
-                    A.column.push_back(row + strides[d]);
-                    A.value.push_back(-1.0);
-                    diagonal += 1;
-                  }
-                else
-                  diagonal += boundary_face;
-              }
-            A.value[diagonal_entry] = diagonal;
-            A.rowStart.push_back(A.column.size());
-          }
-    A.check();
+    system.matrix = mlcfd::poissonMatrix(grid, boundary);
+    const mlcfd::CSRMatrix &A = system.matrix;
 
     std::mt19937_64                        random(seed);
     std::uniform_real_distribution<double> uniform(-1.0, 1.0);
@@ -271,71 +224,6 @@ namespace
     return norm(r) / norm(system.rhs);
   }
 
-  /**
-   * OpenFOAM's DICPreconditioner (src/OpenFOAM/matrices/lduMatrix/
-   * preconditioners/DICPreconditioner) on a symmetric CSR matrix.
-   *
-   * OpenFOAM walks the faces (l, u), l < u, sorted by l then u. Taking the
-   * rows in ascending order and, within a row, the lower-triangle columns in
-   * ascending order performs the same floating-point operations in the same
-   * order for every entry: each update of row u by face (l, u) happens
-   * after row l is final in both orderings. The backward sweep walks the
-   * faces in reverse, i.e. rows descending and upper columns descending.
-   */
-  class DICPreconditioner
-  {
-  public:
-    explicit DICPreconditioner(const mlcfd::CSRMatrix &A)
-      : A(A)
-      , reciprocal_diagonal(A.rows)
-    {
-      // rD_u = A_uu - sum_{l<u} A_lu^2 / rD_l; then rD = 1/rD
-      for (std::size_t u = 0; u < A.rows; ++u)
-        {
-          double d = 0;
-          for (auto e = A.rowStart[u]; e < A.rowStart[u + 1]; ++e)
-            if (A.column[e] == static_cast<std::int64_t>(u))
-              d = A.value[e];
-          for (auto e = A.rowStart[u];
-               e < A.rowStart[u + 1] &&
-               A.column[e] < static_cast<std::int64_t>(u);
-               ++e)
-            d -= A.value[e] * A.value[e] / reciprocal_diagonal[A.column[e]];
-          reciprocal_diagonal[u] = d;
-        }
-      for (std::size_t u = 0; u < A.rows; ++u)
-        {
-          if (!(reciprocal_diagonal[u] > 0))
-            throw std::runtime_error(
-              "DIC: non-positive pivot in row " + std::to_string(u));
-          reciprocal_diagonal[u] = 1.0 / reciprocal_diagonal[u];
-        }
-    }
-
-    void
-    apply(const std::vector<double> &r, std::vector<double> &w) const
-    {
-      const std::vector<double> &rD = reciprocal_diagonal;
-      for (std::size_t cell = 0; cell < A.rows; ++cell)
-        w[cell] = rD[cell] * r[cell];
-      // forward: face (l, u) ascending: w_u -= rD_u A_lu w_l
-      for (std::size_t u = 0; u < A.rows; ++u)
-        for (auto e = A.rowStart[u];
-             e < A.rowStart[u + 1] && A.column[e] < static_cast<std::int64_t>(u);
-             ++e)
-          w[u] -= rD[u] * A.value[e] * w[A.column[e]];
-      // backward: face (l, u) descending: w_l -= rD_l A_lu w_u
-      for (std::size_t l = A.rows; l-- > 0;)
-        for (auto e = A.rowStart[l + 1];
-             e-- > A.rowStart[l] && A.column[e] > static_cast<std::int64_t>(l);)
-          w[l] -= rD[l] * A.value[e] * w[A.column[e]];
-    }
-
-  private:
-    const mlcfd::CSRMatrix &A;
-    std::vector<double>     reciprocal_diagonal;
-  };
-
   /// Settings shared by all solvers.
   struct SolveSettings
   {
@@ -356,74 +244,47 @@ namespace
     std::vector<double> history; // |r|/|b|, first entry the initial 1
   };
 
-  /// Preconditioned CG as OpenFOAM's PCG does it (z = M r; p = z + beta p),
-  /// with the 2-norm relative residual test; M = identity gives plain CG.
+  /// mlcfd::conjugateGradient (OpenFOAM's PCG: z = M r; p = z + beta p)
+  /// from x = 0 with the 2-norm relative residual test.
   void
-  conjugate_gradients(
-    const LinearSystem                                                  &system,
-    const std::function<void(const std::vector<double> &, std::vector<double> &)> &M,
-    const SolveSettings &settings,
-    SolveRecord         &record)
+  conjugate_gradients(const LinearSystem                             &system,
+                      const mlcfd::ConjugateGradient::Preconditioner &M,
+                      const SolveSettings                            &settings,
+                      SolveRecord                                    &record)
   {
     const mlcfd::CSRMatrix &A = system.matrix;
-    const std::size_t       n = A.rows;
-    std::vector<double>     x(n, 0.0), r(system.rhs), z(n), p(n), q(n);
-    const double            b_norm = norm(system.rhs);
-    auto                    dot    = [n](const std::vector<double> &a,
-                          const std::vector<double> &b) {
-      double sum = 0;
-      for (std::size_t i = 0; i < n; ++i)
-        sum += a[i] * b[i];
-      return sum;
-    };
+    std::vector<double>     x(A.rows, 0.0);
+    mlcfd::CGSettings       cg_settings;
+    cg_settings.relativeTolerance = settings.tolerance;
+    cg_settings.maxIterations     = settings.max_iterations;
 
-    const Stopwatch watch;
-    record.history   = {1.0};
-    M(r, z);
-    p         = z;
-    double rz = dot(r, z);
-    for (unsigned int it = 1; it <= settings.max_iterations; ++it)
-      {
-        A.multiply(p.data(), q.data());
-        const double alpha = rz / dot(p, q);
-        for (std::size_t i = 0; i < n; ++i)
-          {
-            x[i] += alpha * p[i];
-            r[i] -= alpha * q[i];
-          }
-        record.iterations = it;
-        record.history.push_back(norm(r) / b_norm);
-        if (record.history.back() <= settings.tolerance)
-          {
-            record.converged = true;
-            break;
-          }
-        M(r, z);
-        const double rz_new = dot(r, z);
-        const double beta   = rz_new / rz;
-        rz                  = rz_new;
-        for (std::size_t i = 0; i < n; ++i)
-          p[i] = z[i] + beta * p[i];
-      }
-    record.solve = watch.elapsed();
+    const Stopwatch         watch;
+    const mlcfd::CGResult   result = mlcfd::conjugateGradient(
+      [&A](const std::vector<double> &v, std::vector<double> &Av) {
+        A.multiply(v.data(), Av.data());
+      },
+      M,
+      system.rhs,
+      x,
+      cg_settings);
+    record.solve         = watch.elapsed();
+    record.iterations    = result.iterations;
+    record.converged     = result.converged;
+    record.history       = result.history;
     record.true_residual = true_relative_residual(system, x.data());
   }
 
   void
   solve_cg(const LinearSystem &system, const SolveSettings &settings, SolveRecord &record)
   {
-    conjugate_gradients(
-      system,
-      [](const std::vector<double> &r, std::vector<double> &z) { z = r; },
-      settings,
-      record);
+    conjugate_gradients(system, mlcfd::ConjugateGradient::Preconditioner(), settings, record);
   }
 
   void
   solve_dic_pcg(const LinearSystem &system, const SolveSettings &settings, SolveRecord &record)
   {
     const Stopwatch              watch;
-    const DICPreconditioner dic(system.matrix);
+    const mlcfd::DICPreconditioner dic(system.matrix);
     record.setup = watch.elapsed();
     conjugate_gradients(
       system,
@@ -712,8 +573,8 @@ namespace
   struct Options
   {
     std::vector<std::vector<std::int64_t>> grids;
-    std::vector<Boundary>                  boundaries = {Boundary::dirichlet,
-                                                         Boundary::neumann};
+    std::vector<PoissonBoundary>                  boundaries = {PoissonBoundary::dirichlet,
+                                                         PoissonBoundary::neumann};
     std::vector<std::pair<std::string, std::vector<std::int64_t>>> dumped;
     std::vector<std::string> solvers = {"CG", "DIC-PCG", "ML", "GAMG", "BoomerAMG", "grid", "graph"};
     std::string         grid2d_model = "models/preconditioner/grid2d.pt";
@@ -798,9 +659,9 @@ namespace
             options.boundaries.clear();
             for (const std::string &b : split(value(), ','))
               if (b == "dirichlet")
-                options.boundaries.push_back(Boundary::dirichlet);
+                options.boundaries.push_back(PoissonBoundary::dirichlet);
               else if (b == "neumann")
-                options.boundaries.push_back(Boundary::neumann);
+                options.boundaries.push_back(PoissonBoundary::neumann);
               else
                 throw std::invalid_argument("--boundaries '" + b +
                                             "': dirichlet or neumann expected");
@@ -962,7 +823,7 @@ main(int argc, char **argv)
 
       std::vector<LinearSystem> systems;
       for (const auto &grid : options.grids)
-        for (const Boundary boundary : options.boundaries)
+        for (const PoissonBoundary boundary : options.boundaries)
           systems.push_back(poisson_system(grid, boundary, options.seed));
       if (!options.write_systems.empty())
         for (const LinearSystem &system : systems)

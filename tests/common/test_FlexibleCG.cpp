@@ -1,6 +1,8 @@
 // Tests of mlcfd::FlexibleCG: exact CG without preconditioner, faster with a
 // good one, never slower than CG with a bad one (the safeguard), errors.
 #include "mlcfd/FlexibleCG.h"
+#include "mlcfd/ConjugateGradient.h"
+#include "mlcfd/PoissonMatrix.h"
 
 #include <gtest/gtest.h>
 
@@ -22,46 +24,33 @@ namespace
 // coefficient jumping by 100 between the left and right halves.
 struct Poisson2D
 {
-    explicit Poisson2D(int m) : m(m), diag(m*m) {}
+    explicit Poisson2D(int m)
+    :
+        matrix(mlcfd::poissonMatrix({m, m}, mlcfd::PoissonBoundary::dirichlet, coefficients(m)))
+    {}
 
-    double a(int i) const { return i < m/2 ? 1.0 : 100.0; }
+    static std::vector<double> coefficients(int m)
+    {
+        std::vector<double> k(m*m);
+        for (int j = 0; j < m; ++j)
+            for (int i = 0; i < m; ++i) k[j*m + i] = i < m/2 ? 1.0 : 100.0;
+        return k;
+    }
 
     void apply(const Vector& x, Vector& y) const
     {
-        y.assign(x.size(), 0.0);
-        for (int j = 0; j < m; ++j)
-            for (int i = 0; i < m; ++i)
-            {
-                const int k = j*m + i;
-                double sum = 0, d = 0;
-                auto neighbour = [&](int ii, int jj, double coeff)
-                {
-                    d += coeff;
-                    if (ii >= 0 && ii < m && jj >= 0 && jj < m) sum -= coeff*x[jj*m + ii];
-                };
-                neighbour(i - 1, j, 0.5*(a(i) + a(std::max(i - 1, 0))));
-                neighbour(i + 1, j, 0.5*(a(i) + a(std::min(i + 1, m - 1))));
-                neighbour(i, j - 1, a(i));
-                neighbour(i, j + 1, a(i));
-                y[k] = d*x[k] + sum;
-            }
+        y.resize(x.size());
+        matrix.multiply(x.data(), y.data());
     }
 
-    const Vector& diagonal()
+    Vector diagonal() const
     {
-        Vector e(m*m, 0.0), Ae;
-        for (int k = 0; k < m*m; ++k)
-        {
-            e[k] = 1;
-            apply(e, Ae);
-            diag[k] = Ae[k];
-            e[k] = 0;
-        }
-        return diag;
+        Vector d(matrix.rows);
+        for (std::size_t k = 0; k < matrix.rows; ++k) d[k] = matrix.diagonal(k);
+        return d;
     }
 
-    int m;
-    Vector diag;
+    mlcfd::CSRMatrix matrix;
 };
 
 Vector rightHandSide(std::size_t n)
@@ -73,32 +62,19 @@ Vector rightHandSide(std::size_t n)
     return b;
 }
 
-// Textbook CG (Hestenes & Stiefel) for reference.
+// The core's classical CG, the reference FlexibleCG is measured against.
 std::size_t plainCGIterations(const Poisson2D& A, const Vector& b, double tol)
 {
-    Vector x(b.size(), 0.0), r = b, p = b, Ap;
-    double rr = 0, bb = 0;
-    for (std::size_t i = 0; i < b.size(); ++i) rr += r[i]*r[i];
-    bb = rr;
-    std::size_t it = 0;
-    while (std::sqrt(rr/bb) > tol && it < 10000)
-    {
-        A.apply(p, Ap);
-        double pAp = 0;
-        for (std::size_t i = 0; i < b.size(); ++i) pAp += p[i]*Ap[i];
-        const double alpha = rr/pAp;
-        double rrNew = 0;
-        for (std::size_t i = 0; i < b.size(); ++i)
-        {
-            x[i] += alpha*p[i];
-            r[i] -= alpha*Ap[i];
-            rrNew += r[i]*r[i];
-        }
-        for (std::size_t i = 0; i < b.size(); ++i) p[i] = r[i] + rrNew/rr*p[i];
-        rr = rrNew;
-        ++it;
-    }
-    return it;
+    Vector x(b.size(), 0.0);
+    mlcfd::CGSettings settings;
+    settings.relativeTolerance = tol;
+    settings.maxIterations = 10000;
+    const auto result = mlcfd::conjugateGradient
+    (
+        [&A](const Vector& v, Vector& Av) { A.apply(v, Av); }, {}, b, x, settings
+    );
+    EXPECT_TRUE(result.converged);
+    return result.iterations;
 }
 
 class FlexibleCGTest : public ::testing::Test
@@ -153,18 +129,25 @@ protected:
 
 TEST_F(FlexibleCGTest, IdentityPreconditionerIsPlainCG)
 {
+    // Without the safeguard (itself classical CG) and the comparison, the
+    // flexible recurrence alone.
+    FlexibleCGSettings s = settings(1);
+    s.safeguard = false;
+    s.compareWithCG = false;
     const auto identity = [](const Vector& r, Vector& z) { z = r; };
-    const auto result = solveAndCheck(identity, settings(1), "identity");
+    const auto result = solveAndCheck(identity, s, "identity");
     std::cout << "FlexibleCG with the identity: " << result.iterations
-              << " iterations, textbook CG: " << cgIterations << '\n';
-    // Same method as textbook CG; on this ill-conditioned problem (483
-    // iterations for 576 unknowns) round-off shifts the count slightly.
-    EXPECT_LE(double(result.iterations), 1.01*double(cgIterations));
+              << " iterations, classical CG: " << cgIterations << '\n';
+    // Same method as classical CG; on this ill-conditioned problem round-off
+    // shifts the count by a few (1% measured); a broken recurrence moves it
+    // by a factor.
+    EXPECT_LE(double(result.iterations), 1.03*double(cgIterations));
+    EXPECT_GE(double(result.iterations), 0.97*double(cgIterations));
 }
 
 TEST_F(FlexibleCGTest, JacobiNeedsFewerIterationsThanCG)
 {
-    const Vector& diag = poisson.diagonal();
+    const Vector diag = poisson.diagonal();
     const auto jacobi = [&](const Vector& r, Vector& z)
     {
         z.resize(r.size());
@@ -175,7 +158,7 @@ TEST_F(FlexibleCGTest, JacobiNeedsFewerIterationsThanCG)
 
 TEST_F(FlexibleCGTest, NonlinearPreconditionerConverges)
 {
-    const Vector& diag = poisson.diagonal();
+    const Vector diag = poisson.diagonal();
     // A network-like map: not linear, not symmetric.
     const auto nonlinear = [&](const Vector& r, Vector& z)
     {
@@ -200,7 +183,7 @@ TEST_F(FlexibleCGTest, BadPreconditionersFallBackToCG)
         [](const Vector& r, Vector& z) { z.assign(r.size() - 1, 1.0); },
     };
     // Unpreconditioned runs of the same method (keptDirections 2): within
-    // round-off of textbook CG on this ill-conditioned problem.
+    // round-off of classical CG on this ill-conditioned problem.
     const auto identity = [](const Vector& r, Vector& z) { z = r; };
     const std::size_t unpreconditioned =
         solveAndCheck(identity, settings(), "identity").iterations;

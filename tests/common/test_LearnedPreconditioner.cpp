@@ -3,6 +3,7 @@
 // FlexibleCG with learned preconditioners (never worse than CG).
 #include "mlcfd/FlexibleCG.h"
 #include "mlcfd/LearnedPreconditioner.h"
+#include "mlcfd/PoissonMatrix.h"
 #include "mlcfd/ModelWriter.h"
 
 #include "TestModels.h"
@@ -22,52 +23,18 @@ using Vector = std::vector<double>;
 namespace
 {
 
-// Finite-volume Poisson on nx x ny x nz cells (x fastest), Dirichlet faces
-// add 2 to the diagonal, with a cell coefficient varying over the domain so
-// that the diagonal is not constant (unless @p variable is false).
+// Finite-volume Poisson on nx x ny x nz cells (x fastest), Dirichlet faces,
+// with a cell coefficient varying over the domain so that the diagonal is not
+// constant (unless @p variable is false).
 CSRMatrix poisson(int nx, int ny, int nz = 1, bool variable = true)
 {
-    CSRMatrix A;
-    A.rows = nx*ny*nz;
-    A.rowStart.push_back(0);
-    const auto coefficient = [variable](int i, int j, int k)
-    {
-        return variable ? 1.0 + 0.5*((i + 2*j + 3*k) % 3) : 1.0;
-    };
-    for (int k = 0; k < nz; ++k)
+    std::vector<double> k;
+    for (int kz = 0; variable && kz < nz; ++kz)
         for (int j = 0; j < ny; ++j)
-            for (int i = 0; i < nx; ++i)
-            {
-                const int row = i + nx*(j + ny*k);
-                double diagonal = 0;
-                std::vector<std::pair<int, double>> entries;
-                const int offsets[6][3] = {{-1,0,0},{1,0,0},{0,-1,0},{0,1,0},{0,0,-1},{0,0,1}};
-                for (const auto& o : offsets)
-                {
-                    if (nz == 1 && o[2] != 0) continue;
-                    const int ii = i + o[0], jj = j + o[1], kk = k + o[2];
-                    const bool inside = ii >= 0 && ii < nx && jj >= 0 && jj < ny && kk >= 0 && kk < nz;
-                    if (inside)
-                    {
-                        const double a = 2/(1/coefficient(i, j, k) + 1/coefficient(ii, jj, kk));
-                        entries.emplace_back(ii + nx*(jj + ny*kk), -a);
-                        diagonal += a;
-                    }
-                    else
-                    {
-                        diagonal += 2*coefficient(i, j, k);
-                    }
-                }
-                entries.emplace_back(row, diagonal);
-                std::sort(entries.begin(), entries.end());
-                for (const auto& e : entries)
-                {
-                    A.column.push_back(e.first);
-                    A.value.push_back(e.second);
-                }
-                A.rowStart.push_back(static_cast<std::int64_t>(A.column.size()));
-            }
-    return A;
+            for (int i = 0; i < nx; ++i) k.push_back(1.0 + 0.5*((i + 2*j + 3*kz) % 3));
+    std::vector<std::int64_t> cells{nx, ny};
+    if (nz > 1) cells.push_back(nz);
+    return mlcfd::poissonMatrix(cells, mlcfd::PoissonBoundary::dirichlet, k);
 }
 
 Vector diagonalOf(const CSRMatrix& A)
