@@ -43,7 +43,10 @@ R"(Usage:
                                           (xx xy xz yy yz zz) per line
   mlcfd-model create smagorinsky FILE [--Ck 0.094] [--Ce 1.048]
   mlcfd-model create tensorBasisSmagorinsky FILE [--g2 0] [--Ck 0.094] [--Ce 1.048]
-  mlcfd-model create jacobi FILE          write a reference model
+  mlcfd-model create jacobi FILE          a pointwise model z = r/diag (kind
+                                          preconditioner): a fixture of the
+                                          model format, which no
+                                          preconditioner takes
   mlcfd-model create graphJacobi | gridJacobi2 | gridJacobi3 FILE
                                           reference preconditioner models
                                           (Jacobi's method in the scaled

@@ -70,6 +70,12 @@ struct LearnedPreconditioner::Impl
 void LearnedPreconditioner::Impl::checkModel(const LearnedPreconditionerOptions&)
 {
     const ModelMetadata& m = archive.metadata;
+    if (m.kind == "preconditioner")
+    {
+        throw ModelError(path, "metadata entry 'kind' is 'preconditioner': pointwise preconditioner"
+            " models are no longer supported; use a graph model ('" + std::string(graphKind)
+            + "'; `mlcfd-model create graphJacobi` writes the Jacobi reference)");
+    }
     if (m.kind != gridKind && m.kind != graphKind)
     {
         throw ModelError(path, "metadata entry 'kind' is '" + m.kind + "'; a preconditioner needs '"

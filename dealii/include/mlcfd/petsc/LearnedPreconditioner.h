@@ -1,6 +1,6 @@
 // mlcfd: a learned preconditioner as a PETSc PCSHELL (for KSPFCG).
-#ifndef MLCFD_PETSC_LEARNED_PC_SHELL_H
-#define MLCFD_PETSC_LEARNED_PC_SHELL_H
+#ifndef MLCFD_PETSC_LEARNED_PRECONDITIONER_H
+#define MLCFD_PETSC_LEARNED_PRECONDITIONER_H
 
 #include "mlcfd/LearnedPreconditioner.h"
 

@@ -1,11 +1,10 @@
 // mlcfd: a network that approximates A^-1 r as a deal.II preconditioner for
 // SolverFlexibleCG (after the Deep Conjugate Direction Method).
-#ifndef MLCFD_DEALII_NEURAL_PRECONDITIONER_H
-#define MLCFD_DEALII_NEURAL_PRECONDITIONER_H
+#ifndef MLCFD_DEALII_LEARNED_PRECONDITIONER_H
+#define MLCFD_DEALII_LEARNED_PRECONDITIONER_H
 
 #include "mlcfd/LearnedPreconditioner.h"
-#include "mlcfd/dealii/ModelPreconditioner.h"  // internal::LocalValues
-#include "mlcfd/petsc/LearnedPCShell.h"        // petsc::localCSR
+#include "mlcfd/dealii/LocalRows.h"
 
 #include <deal.II/base/exceptions.h>
 #include <deal.II/base/subscriptor.h>
@@ -25,86 +24,6 @@ namespace mlcfd
 {
 namespace dealii
 {
-
-namespace internal
-{
-    /// Throws unless @p matrix is square.
-    template <typename MatrixType>
-    void assert_square(const MatrixType& matrix)
-    {
-        AssertThrow(matrix.m() == matrix.n(),
-                    ::dealii::ExcMessage("NeuralPreconditioner needs a square matrix, not "
-                        + std::to_string(matrix.m()) + " x " + std::to_string(matrix.n())));
-    }
-
-    /// The rows of @p matrix as the core's CSRMatrix: the locally owned rows
-    /// with the columns of the same process, numbered like the locally owned
-    /// entries of the vectors. Zero off-diagonal entries of the sparsity
-    /// pattern (assembly keeps them) are left out, so the network sees the
-    /// graph of the matrix; the diagonal is always kept.
-    inline CSRMatrix local_csr(const ::dealii::SparseMatrix<double>& matrix)
-    {
-        assert_square(matrix);
-        CSRMatrix csr;
-        csr.rows = matrix.m();
-        csr.rowStart.reserve(csr.rows + 1);
-        csr.rowStart.push_back(0);
-        for (std::size_t row = 0; row < csr.rows; ++row)
-        {
-            for (auto entry = matrix.begin(row); entry != matrix.end(row); ++entry)
-            {
-                if (entry->column() == row || entry->value() != 0.0)
-                {
-                    csr.column.push_back(static_cast<std::int64_t>(entry->column()));
-                    csr.value.push_back(entry->value());
-                }
-            }
-            csr.rowStart.push_back(static_cast<std::int64_t>(csr.column.size()));
-        }
-        return csr;
-    }
-
-    inline CSRMatrix local_csr(const ::dealii::PETScWrappers::MPI::SparseMatrix& matrix)
-    {
-        assert_square(matrix);
-        return petsc::localCSR(matrix);
-    }
-
-    /// Trilinos: straight from Epetra's local rows (deal.II's row iterators
-    /// copy each row: seconds for 10^4 rows).
-    inline CSRMatrix local_csr(const ::dealii::TrilinosWrappers::SparseMatrix& matrix)
-    {
-        assert_square(matrix);
-        const Epetra_CrsMatrix& A = matrix.trilinos_matrix();
-        const Epetra_Map& rows = A.RowMap();
-        const Epetra_Map& columns = A.ColMap();
-        CSRMatrix csr;
-        csr.rows = static_cast<std::size_t>(A.NumMyRows());
-        csr.rowStart.reserve(csr.rows + 1);
-        csr.rowStart.push_back(0);
-        for (int row = 0; row < A.NumMyRows(); ++row)
-        {
-            int entries = 0;
-            double* values = nullptr;
-            int* indices = nullptr;
-            const int error = A.ExtractMyRowView(row, entries, values, indices);
-            AssertThrow(error == 0, ::dealii::TrilinosWrappers::SparseMatrix::ExcTrilinosError(error));
-            for (int k = 0; k < entries; ++k)
-            {
-                // Local column index -> global -> local row (-1: other process).
-                const int column = rows.LID(columns.GID(indices[k]));
-                if (column >= 0 && (column == row || values[k] != 0.0))
-                {
-                    csr.column.push_back(column);
-                    csr.value.push_back(values[k]);
-                }
-            }
-            csr.rowStart.push_back(static_cast<std::int64_t>(csr.column.size()));
-        }
-        return csr;
-    }
-} // namespace internal
-
 
 /**
  * A neural network that approximates A^-1 r, as a preconditioner of
@@ -132,7 +51,7 @@ namespace internal
  * A network that returns non-finite values is replaced by Jacobi for that
  * application and counted in n_fallbacks(). A network that is merely bad
  * can still slow SolverFlexibleCG down or make it fail, for it has no
- * safeguard (tests/dealii/test_NeuralPreconditioner.cc, 1600 unknowns: an
+ * safeguard (tests/dealii/test_LearnedPreconditioner.cc, 1600 unknowns: an
  * indefinite network 218 iterations where CG needs 99, random output no
  * convergence in 1000, an all-zero output NaN after one step);
  * mlcfd::FlexibleCG with its safeguard never needs more iterations than
@@ -148,7 +67,7 @@ namespace internal
  * diagonal) are fine; the diagonal must be positive.
  *
  * @code
- *   mlcfd::dealii::NeuralPreconditioner preconditioner;
+ *   mlcfd::dealii::LearnedPreconditioner preconditioner;
  *   preconditioner.initialize(system_matrix, "graph.pt",
  *                             {"cpu", 1, {}});     // device, threads, grid
  *   SolverControl control(1000, 1e-8 * system_rhs.l2_norm());
@@ -160,10 +79,9 @@ namespace internal
  *
  * See also mlcfd::petsc::setLearnedPreconditioner() (the same network as a
  * PETSc PCSHELL, for KSPFCG; initialize() with get_shared_network() shares
- * one loaded network between both), and ModelPreconditioner (a pointwise
- * model applied row by row, without the matrix graph).
+ * one loaded network between both).
  */
-class NeuralPreconditioner : public ::dealii::Subscriptor
+class LearnedPreconditioner : public ::dealii::Subscriptor
 {
 public:
     /// How the network runs.
@@ -195,16 +113,16 @@ public:
         options.device = data.device;
         options.threads = data.threads;
         options.grid = data.grid;
-        initialize(std::make_shared<const LearnedPreconditioner>
+        initialize(std::make_shared<const ::mlcfd::LearnedPreconditioner>
         (
             model_file, internal::local_csr(matrix), options
         ));
     }
 
     /// Use an already built network (e.g. shared with a PETSc PCSHELL).
-    void initialize(std::shared_ptr<const LearnedPreconditioner> network)
+    void initialize(std::shared_ptr<const ::mlcfd::LearnedPreconditioner> network)
     {
-        AssertThrow(network, ::dealii::ExcMessage("NeuralPreconditioner::initialize: no network"));
+        AssertThrow(network, ::dealii::ExcMessage("LearnedPreconditioner::initialize: no network"));
         this->network = std::move(network);
     }
 
@@ -217,15 +135,15 @@ public:
     {
         using Access = internal::LocalValues<VectorType>;
         AssertThrow(network, ::dealii::ExcMessage(
-            "NeuralPreconditioner::vmult() called before initialize()"));
+            "LearnedPreconditioner::vmult() called before initialize()"));
         AssertThrow(&dst != &src, ::dealii::ExcMessage(
-            "NeuralPreconditioner::vmult() needs different vectors dst and src"));
+            "LearnedPreconditioner::vmult() needs different vectors dst and src"));
         AssertThrow(Access::size(src) == network->rows(), ::dealii::ExcMessage(
-            "NeuralPreconditioner::vmult(): src has " + std::to_string(Access::size(src))
+            "LearnedPreconditioner::vmult(): src has " + std::to_string(Access::size(src))
             + " locally owned entries but the matrix given to initialize() has "
             + std::to_string(network->rows()) + " locally owned rows"));
         AssertThrow(Access::size(dst) == network->rows(), ::dealii::ExcMessage(
-            "NeuralPreconditioner::vmult(): dst has " + std::to_string(Access::size(dst))
+            "LearnedPreconditioner::vmult(): dst has " + std::to_string(Access::size(dst))
             + " locally owned entries but the matrix given to initialize() has "
             + std::to_string(network->rows()) + " locally owned rows"));
 
@@ -240,15 +158,15 @@ public:
     bool is_initialized() const { return static_cast<bool>(network); }
 
     /// The network; throws before initialize().
-    const LearnedPreconditioner& get_network() const
+    const ::mlcfd::LearnedPreconditioner& get_network() const
     {
         AssertThrow(network, ::dealii::ExcMessage(
-            "NeuralPreconditioner::get_network() called before initialize()"));
+            "LearnedPreconditioner::get_network() called before initialize()"));
         return *network;
     }
 
     /// The network, to share it (nullptr before initialize()).
-    std::shared_ptr<const LearnedPreconditioner> get_shared_network() const { return network; }
+    std::shared_ptr<const ::mlcfd::LearnedPreconditioner> get_shared_network() const { return network; }
 
     /// Applications of the network since initialize().
     std::size_t n_applications() const { return get_network().applications(); }
@@ -260,7 +178,7 @@ public:
     std::size_t n_fallbacks() const { return get_network().fallbacks(); }
 
 private:
-    std::shared_ptr<const LearnedPreconditioner> network;
+    std::shared_ptr<const ::mlcfd::LearnedPreconditioner> network;
 };
 
 } // namespace dealii

@@ -1,15 +1,15 @@
-// mlcfd::dealii::NeuralPreconditioner (SolverFlexibleCG) and the PETSc
+// mlcfd::dealii::LearnedPreconditioner (SolverFlexibleCG) and the PETSc
 // PCSHELL adaptor (KSPFCG): with the Jacobi reference models they are
 // Jacobi, row for row and iteration for iteration, with deal.II, PETSc and
 // Trilinos vectors, on one MPI rank or several (the matrix rows are split
 // into contiguous blocks); a network that uses the matrix graph sees the
 // local rows and their local couplings; bad networks cannot make
-// mlcfd::FlexibleCG worse than plain CG; misuse throws.
-#include "mlcfd/FlexibleCG.h"
+// mlcfd::dealii::FlexibleCG worse than plain CG; misuse throws.
+#include "mlcfd/dealii/FlexibleCG.h"
 #include "mlcfd/ModelError.h"
 #include "mlcfd/ModelWriter.h"
-#include "mlcfd/dealii/NeuralPreconditioner.h"
-#include "mlcfd/petsc/LearnedPCShell.h"
+#include "mlcfd/dealii/LearnedPreconditioner.h"
+#include "mlcfd/petsc/LearnedPreconditioner.h"
 
 #include <deal.II/base/index_set.h>
 #include <deal.II/base/mpi.h>
@@ -92,13 +92,13 @@ void checkAgainstJacobi
     VectorType b,
     const IndexSet& owned,
     const std::string& model = graphJacobiModel(),
-    const mlcfd::dealii::NeuralPreconditioner::AdditionalData& data = {}
+    const mlcfd::dealii::LearnedPreconditioner::AdditionalData& data = {}
 )
 {
     fillLaplace(A, owned);
     fillRhs(b, owned);
 
-    mlcfd::dealii::NeuralPreconditioner network;
+    mlcfd::dealii::LearnedPreconditioner network;
     network.initialize(A, model, data);
     ASSERT_EQ(network.get_network().rows(), owned.n_elements());
     JacobiType jacobi;
@@ -234,7 +234,7 @@ void checkLocalGraph(MatrixType& A, VectorType b, const IndexSet& owned)
 {
     fillLaplace(A, owned);
     fillRhs(b, owned);
-    mlcfd::dealii::NeuralPreconditioner network;
+    mlcfd::dealii::LearnedPreconditioner network;
     network.initialize(A, edgeModel());
     VectorType z(b);
     network.vmult(z, b);
@@ -256,13 +256,13 @@ void checkLocalGraph(MatrixType& A, VectorType b, const IndexSet& owned)
 } // namespace
 
 
-TEST(NeuralPreconditioner, DealIIMatrixGraphReachesTheNetwork)
+TEST(LearnedPreconditioner, DealIIMatrixGraphReachesTheNetwork)
 {
     SparseMatrix<double> A(laplaceSparsity());
     checkLocalGraph(A, Vector<double>(n*n), complete_index_set(n*n));
 }
 
-TEST(NeuralPreconditioner, PETScMatrixGraphReachesTheNetworkWithoutOffProcessColumns)
+TEST(LearnedPreconditioner, PETScMatrixGraphReachesTheNetworkWithoutOffProcessColumns)
 {
     const IndexSet owned = ownedRows();
     PETScWrappers::MPI::SparseMatrix A;
@@ -270,7 +270,7 @@ TEST(NeuralPreconditioner, PETScMatrixGraphReachesTheNetworkWithoutOffProcessCol
     checkLocalGraph(A, PETScWrappers::MPI::Vector(owned, MPI_COMM_WORLD), owned);
 }
 
-TEST(NeuralPreconditioner, TrilinosMatrixGraphReachesTheNetworkWithoutOffProcessColumns)
+TEST(LearnedPreconditioner, TrilinosMatrixGraphReachesTheNetworkWithoutOffProcessColumns)
 {
     const IndexSet owned = ownedRows();
     TrilinosWrappers::SparseMatrix A;
@@ -278,14 +278,14 @@ TEST(NeuralPreconditioner, TrilinosMatrixGraphReachesTheNetworkWithoutOffProcess
     checkLocalGraph(A, TrilinosWrappers::MPI::Vector(owned, MPI_COMM_WORLD), owned);
 }
 
-TEST(NeuralPreconditioner, DealIIVectorsMatchPreconditionJacobi)
+TEST(LearnedPreconditioner, DealIIVectorsMatchPreconditionJacobi)
 {
     SparseMatrix<double> A(laplaceSparsity());
     checkAgainstJacobi<SparseMatrix<double>, Vector<double>, PreconditionJacobi<>>
         (A, Vector<double>(n*n), complete_index_set(n*n));
 }
 
-TEST(NeuralPreconditioner, GridModelOnLexicographicRowsMatchesPreconditionJacobi)
+TEST(LearnedPreconditioner, GridModelOnLexicographicRowsMatchesPreconditionJacobi)
 {
     const std::string model = scratchFile("gridJacobi2.pt");
     mlcfd::referenceModels::writeGridJacobi(model, 2);
@@ -294,7 +294,7 @@ TEST(NeuralPreconditioner, GridModelOnLexicographicRowsMatchesPreconditionJacobi
         (A, Vector<double>(n*n), complete_index_set(n*n), model, {"cpu", 0, {n, n}});
 }
 
-TEST(NeuralPreconditioner, PETScVectorsMatchPETScJacobi)
+TEST(LearnedPreconditioner, PETScVectorsMatchPETScJacobi)
 {
     const IndexSet owned = ownedRows();
     PETScWrappers::MPI::SparseMatrix A;
@@ -304,7 +304,7 @@ TEST(NeuralPreconditioner, PETScVectorsMatchPETScJacobi)
         (A, PETScWrappers::MPI::Vector(owned, MPI_COMM_WORLD), owned);
 }
 
-TEST(NeuralPreconditioner, TrilinosVectorsMatchTrilinosJacobi)
+TEST(LearnedPreconditioner, TrilinosVectorsMatchTrilinosJacobi)
 {
     const IndexSet owned = ownedRows();
     TrilinosWrappers::SparseMatrix A;
@@ -314,7 +314,7 @@ TEST(NeuralPreconditioner, TrilinosVectorsMatchTrilinosJacobi)
         (A, TrilinosWrappers::MPI::Vector(owned, MPI_COMM_WORLD), owned);
 }
 
-TEST(NeuralPreconditioner, PETScPCShellInKSPFCGMatchesPCJacobi)
+TEST(LearnedPreconditioner, PETScPCShellInKSPFCGMatchesPCJacobi)
 {
     PETScSystem system;
     std::shared_ptr<const mlcfd::LearnedPreconditioner> network;
@@ -340,10 +340,10 @@ TEST(NeuralPreconditioner, PETScPCShellInKSPFCGMatchesPCJacobi)
     EXPECT_EQ(network->rows(), system.owned.n_elements());
 }
 
-TEST(NeuralPreconditioner, PETScPCShellIsReplacedAndSharedWithDealII)
+TEST(LearnedPreconditioner, PETScPCShellIsReplacedAndSharedWithDealII)
 {
     PETScSystem system;
-    mlcfd::dealii::NeuralPreconditioner preconditioner;
+    mlcfd::dealii::LearnedPreconditioner preconditioner;
     preconditioner.initialize(system.A, graphJacobiModel());
     const int iterations = kspFCGIterations(system.A, system.b, system.x, [&](PC pc) {
         // A first shell is replaced (and freed) by the second.
@@ -355,29 +355,22 @@ TEST(NeuralPreconditioner, PETScPCShellIsReplacedAndSharedWithDealII)
     EXPECT_GE(preconditioner.n_applications(), static_cast<std::size_t>(iterations));
 }
 
-TEST(NeuralPreconditioner, BadNetworksCannotMakeFlexibleCGWorseThanCG)
+// Bad networks in mlcfd::dealii::FlexibleCG: never more iterations than
+// deal.II's plain SolverCG (within one: the two CGs round differently), on
+// the matrix and vector types of @p A and @p b, on every rank.
+template <typename MatrixType, typename VectorType>
+void checkBadNetworksInFlexibleCG(MatrixType& A, VectorType b, const IndexSet& owned)
 {
     // A small diagonal shift: plain CG needs ~100 iterations, not ~20.
-    SparseMatrix<double> A(laplaceSparsity());
-    const IndexSet all = complete_index_set(n*n);
-    fillLaplace(A, all, 0.1);
-    Vector<double> b(n*n);
-    fillRhs(b, all);
+    fillLaplace(A, owned, 0.1);
+    fillRhs(b, owned);
+    VectorType x(b);
 
-    using Vec = mlcfd::FlexibleCG::Vector;
-    const auto multiply = [&](const Vec& x, Vec& y) {
-        Vector<double> in(x.begin(), x.end()), out(n*n);
-        A.vmult(out, in);
-        y.assign(out.begin(), out.end());
-    };
-    const Vec rhs(b.begin(), b.end());
-    mlcfd::FlexibleCGSettings settings;
-    settings.relativeTolerance = tolerance;
-    const mlcfd::FlexibleCG solver(settings);
-
-    Vec x(n*n, 0.0);
-    const auto plain = solver.solve(multiply, [](const Vec& r, Vec& z) { z = r; }, rhs, x);
-    ASSERT_TRUE(plain.converged);
+    SolverControl cgControl(1000, tolerance*b.l2_norm());
+    SolverCG<VectorType> cg(cgControl);
+    x = 0;
+    cg.solve(A, x, b, PreconditionIdentity());
+    const unsigned int plain = cgControl.last_step();
 
     const std::vector<std::pair<std::string, std::string>> bad
     {
@@ -388,47 +381,93 @@ TEST(NeuralPreconditioner, BadNetworksCannotMakeFlexibleCGWorseThanCG)
     };
     for (const auto& [name, body] : bad)
     {
-        mlcfd::dealii::NeuralPreconditioner network;
+        mlcfd::dealii::LearnedPreconditioner network;
         network.initialize(A, writeBadModel(name, body));
-        std::fill(x.begin(), x.end(), 0.0);
-        const auto result = solver.solve(multiply, [&](const Vec& r, Vec& z) {
-            z.resize(r.size());
-            network.get_network().apply(r.data(), z.data());
-        }, rhs, x);
-        std::cout << name << ": " << result.iterations << " iterations (plain CG "
-                  << plain.iterations << "), " << network.n_applications()
+        SolverControl control(1000, tolerance*b.l2_norm());
+        mlcfd::dealii::FlexibleCG<VectorType> solver(control);
+        x = 0;
+        solver.solve(A, x, b, network);
+        const mlcfd::FlexibleCGResult& result = solver.last_result();
+        std::cout << name << ": " << control.last_step() << " iterations (SolverCG "
+                  << plain << "), " << network.n_applications()
                   << " network applications, plain CG's solution: "
                   << (result.plainCG ? "yes" : "no") << std::endl;
         EXPECT_TRUE(result.converged) << name;
-        EXPECT_LE(result.iterations, plain.iterations) << name;
+        EXPECT_EQ(control.last_step(), result.iterations) << name;
+        EXPECT_LE(control.last_step(), plain + 1) << name;
         EXPECT_LE(network.n_applications(), result.iterations) << name;
+        VectorType r(b);
+        A.vmult(r, x);
+        r.sadd(-1.0, 1.0, b);
+        EXPECT_LE(r.l2_norm(), 1.01*tolerance*b.l2_norm()) << name;
 
-        // For the record (not checked): deal.II's SolverFlexibleCG has no
-        // such safeguard.
-        SolverControl control(1000, tolerance*b.l2_norm());
-        SolverFlexibleCG<Vector<double>> dealiiSolver(control);
-        Vector<double> y(n*n);
-        try
+        if constexpr (std::is_same_v<VectorType, Vector<double>>)
         {
-            dealiiSolver.solve(A, y, b, network);
-            std::cout << "  SolverFlexibleCG: " << control.last_step() << " iterations" << std::endl;
-        }
-        catch (const std::exception&)
-        {
-            std::cout << "  SolverFlexibleCG: failed after " << control.last_step()
-                      << " iterations, |r|/|b| = " << control.last_value()/b.l2_norm() << std::endl;
+            // For the record (not checked): deal.II's SolverFlexibleCG has
+            // no such safeguard.
+            SolverControl dealiiControl(1000, tolerance*b.l2_norm());
+            SolverFlexibleCG<Vector<double>> dealiiSolver(dealiiControl);
+            Vector<double> y(b.size());
+            try
+            {
+                dealiiSolver.solve(A, y, b, network);
+                std::cout << "  SolverFlexibleCG: " << dealiiControl.last_step() << " iterations" << std::endl;
+            }
+            catch (const std::exception&)
+            {
+                std::cout << "  SolverFlexibleCG: failed after " << dealiiControl.last_step()
+                          << " iterations, |r|/|b| = " << dealiiControl.last_value()/b.l2_norm() << std::endl;
+            }
         }
     }
 }
 
-TEST(NeuralPreconditioner, NonFiniteNetworkOutputBecomesJacobi)
+TEST(LearnedPreconditioner, BadNetworksCannotMakeFlexibleCGWorseThanCG)
+{
+    SparseMatrix<double> A(laplaceSparsity());
+    checkBadNetworksInFlexibleCG(A, Vector<double>(n*n), complete_index_set(n*n));
+}
+
+TEST(LearnedPreconditioner, BadNetworksCannotMakeTrilinosFlexibleCGWorseThanCG)
+{
+    const IndexSet owned = ownedRows();
+    TrilinosWrappers::SparseMatrix A;
+    A.reinit(owned, laplaceSparsity(), MPI_COMM_WORLD);
+    checkBadNetworksInFlexibleCG(A, TrilinosWrappers::MPI::Vector(owned, MPI_COMM_WORLD), owned);
+}
+
+TEST(LearnedPreconditioner, FlexibleCGFollowsTheSolverControl)
+{
+    SparseMatrix<double> A(laplaceSparsity());
+    fillLaplace(A, complete_index_set(n*n));
+    Vector<double> b(n*n), x(n*n);
+    fillRhs(b, complete_index_set(n*n));
+    mlcfd::dealii::LearnedPreconditioner network;
+    network.initialize(A, graphJacobiModel());
+
+    // ReductionControl: its tolerance comes from the initial residual.
+    ReductionControl reduction(1000, 0, 1e-6);
+    mlcfd::dealii::FlexibleCG<Vector<double>> solver(reduction);
+    solver.solve(A, x, b, network);
+    EXPECT_LE(reduction.last_value(), 1.01e-6*b.l2_norm());
+    EXPECT_GT(reduction.last_step(), 2u);
+
+    // Too few steps: deal.II's NoConvergence, as SolverCG throws it.
+    SolverControl few(3, 1e-12*b.l2_norm());
+    mlcfd::dealii::FlexibleCG<Vector<double>> limited(few);
+    x = 0;
+    EXPECT_THROW(limited.solve(A, x, b, network), SolverControl::NoConvergence);
+    EXPECT_EQ(few.last_step(), 3u);
+}
+
+TEST(LearnedPreconditioner, NonFiniteNetworkOutputBecomesJacobi)
 {
     SparseMatrix<double> A(laplaceSparsity());
     const IndexSet all = complete_index_set(n*n);
     fillLaplace(A, all);
     Vector<double> b(n*n), z(n*n);
     fillRhs(b, all);
-    mlcfd::dealii::NeuralPreconditioner network;
+    mlcfd::dealii::LearnedPreconditioner network;
     network.initialize(A, writeBadModel("nan", "x[:, 0]*float('nan')"));
     network.vmult(z, b);
     EXPECT_EQ(network.n_fallbacks(), 1u);
@@ -438,14 +477,14 @@ TEST(NeuralPreconditioner, NonFiniteNetworkOutputBecomesJacobi)
     }
 }
 
-TEST(NeuralPreconditioner, MisuseThrows)
+TEST(LearnedPreconditioner, MisuseThrows)
 {
     SparseMatrix<double> A(laplaceSparsity());
     fillLaplace(A, complete_index_set(n*n));
     Vector<double> r(n*n), z(n*n), small(10);
     r = 1.0;
 
-    mlcfd::dealii::NeuralPreconditioner network;
+    mlcfd::dealii::LearnedPreconditioner network;
     EXPECT_FALSE(network.is_initialized());
     EXPECT_THROW(network.vmult(z, r), ExceptionBase);
     EXPECT_THROW(network.n_applications(), ExceptionBase);
@@ -482,12 +521,12 @@ TEST(NeuralPreconditioner, MisuseThrows)
     // A grid model needs the grid; a grid that does not fit is named.
     const std::string grid = scratchFile("gridJacobi2_misuse.pt");
     mlcfd::referenceModels::writeGridJacobi(grid, 2);
-    mlcfd::dealii::NeuralPreconditioner gridNetwork;
+    mlcfd::dealii::LearnedPreconditioner gridNetwork;
     EXPECT_THROW(gridNetwork.initialize(A, grid), std::invalid_argument);
     EXPECT_THROW(gridNetwork.initialize(A, grid, {"cpu", 0, {n, n + 1}}), std::invalid_argument);
 }
 
-TEST(NeuralPreconditioner, PETScPCShellReportsWrongSizesAsPETScErrors)
+TEST(LearnedPreconditioner, PETScPCShellReportsWrongSizesAsPETScErrors)
 {
     PETScSystem system;
     // A shell built for a smaller matrix than the solve's.
