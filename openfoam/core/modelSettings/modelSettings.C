@@ -28,6 +28,20 @@ Foam::fileName Foam::mlcfdModelSettings::modelPath
 }
 
 
+void Foam::mlcfdModelSettings::fail
+(
+    const dictionary& dict,
+    const std::string& why,
+    const std::string& howToWrite
+)
+{
+    FatalIOErrorInFunction(dict)
+        << "Cannot use the model of entry 'model' (" << modelEntry(dict)
+        << "):" << nl << "    " << why.c_str() << nl << howToWrite.c_str()
+        << exit(FatalIOError);
+}
+
+
 mlcfd::ModelOptions Foam::mlcfdModelSettings::options(const dictionary& dict)
 {
     mlcfd::ModelOptions options;

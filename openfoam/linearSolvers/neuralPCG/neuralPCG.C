@@ -128,35 +128,45 @@ void Foam::neuralPCG::readControls()
     );
     modelFile_.clean();
 
-    keptDirections_ = controlDict_.lookupOrDefault<label>("keptDirections", 2);
-    if (keptDirections_ < 1)
+    // Defaults: the core's (one place for them).
+    const mlcfd::FlexibleCGSettings defaults;
+    const label kept = controlDict_.lookupOrDefault<label>
+    (
+        "keptDirections",
+        label(defaults.keptDirections)
+    );
+    if (kept < 1)
     {
         FatalIOErrorInFunction(controlDict_)
-            << "entry 'keptDirections " << keptDirections_
+            << "entry 'keptDirections " << kept
             << "' must be at least 1" << exit(FatalIOError);
     }
-    safeguard_ = controlDict_.lookupOrDefault<bool>("safeguard", true);
-    compareWithCG_ = controlDict_.lookupOrDefault<bool>("compareWithCG", true);
-    abandonRatio_ = controlDict_.lookupOrDefault<scalar>
-    (
-        "abandonRatio",
-        mlcfd::FlexibleCGSettings().abandonRatio
-    );
-    if (abandonRatio_ < 0)
+    settings_.keptDirections = std::size_t(kept);
+    settings_.safeguard =
+        controlDict_.lookupOrDefault<bool>("safeguard", defaults.safeguard);
+    settings_.compareWithCG =
+        controlDict_.lookupOrDefault<bool>("compareWithCG", defaults.compareWithCG);
+    settings_.abandonRatio =
+        controlDict_.lookupOrDefault<scalar>("abandonRatio", defaults.abandonRatio);
+    if (settings_.abandonRatio < 0)
     {
         FatalIOErrorInFunction(controlDict_)
-            << "entry 'abandonRatio " << abandonRatio_
+            << "entry 'abandonRatio " << settings_.abandonRatio
             << "' must be >= 0 (0: never abandon the network)"
             << exit(FatalIOError);
     }
-    trueResidualEvery_ =
-        controlDict_.lookupOrDefault<label>("trueResidualEvery", 0);
-    if (trueResidualEvery_ < 0)
+    const label trueResidualEvery = controlDict_.lookupOrDefault<label>
+    (
+        "trueResidualEvery",
+        label(defaults.trueResidualEvery)
+    );
+    if (trueResidualEvery < 0)
     {
         FatalIOErrorInFunction(controlDict_)
-            << "entry 'trueResidualEvery " << trueResidualEvery_
+            << "entry 'trueResidualEvery " << trueResidualEvery
             << "' must be >= 0 (0: never)" << exit(FatalIOError);
     }
+    settings_.trueResidualEvery = std::size_t(trueResidualEvery);
 
     grid_.clear();
     controlDict_.readIfPresent("grid", grid_);
@@ -167,14 +177,16 @@ void Foam::neuralPCG::readControls()
             << " counts (nx ny [nz])" << exit(FatalIOError);
     }
 
-    device_ = controlDict_.lookupOrDefault<word>("device", "cpu");
+    modelOptions_ = mlcfdModelSettings::options(controlDict_);
     writeSystems_ = controlDict_.lookupOrDefault<label>("writeSystems", 0);
 
     if (!isFile(modelFile_))
     {
-        FatalIOErrorInFunction(controlDict_)
-            << "entry 'model': the model file " << modelFile_
-            << " does not exist" << exit(FatalIOError);
+        mlcfdModelSettings::fail
+        (
+            controlDict_,
+            "the model file \"" + modelFile_ + "\" does not exist"
+        );
     }
 }
 
@@ -201,13 +213,9 @@ Foam::neuralPCG::neuralPCG
         solverControls
     ),
     modelFile_(),
-    keptDirections_(2),
-    safeguard_(true),
-    compareWithCG_(true),
-    abandonRatio_(10),
-    trueResidualEvery_(0),
+    settings_(),
     grid_(),
-    device_("cpu"),
+    modelOptions_(),
     writeSystems_(0)
 {
     // The base class constructor called its own readControls().
@@ -281,13 +289,11 @@ Foam::solverPerformance Foam::neuralPCG::solve
     try
     {
         preconditionerPtr =
-            &state.preconditioner(modelFile_, device_, grid_, controlDict_);
+            &state.preconditioner(modelFile_, modelOptions_, grid_, controlDict_);
     }
     catch (const mlcfd::ModelError& e)
     {
-        FatalIOErrorInFunction(controlDict_)
-            << "entry 'model " << modelFile_ << "': " << e.what()
-            << exit(FatalIOError);
+        mlcfdModelSettings::fail(controlDict_, e.what());
     }
     catch (const std::exception& e)
     {
@@ -360,13 +366,8 @@ Foam::solverPerformance Foam::neuralPCG::solve
          && solverPerf.checkConvergence(tolerance_, relTol_);
     };
 
-    mlcfd::FlexibleCGSettings settings;
-    settings.keptDirections = keptDirections_;
+    mlcfd::FlexibleCGSettings settings = settings_;
     settings.maxIterations = std::max<label>(maxIter_, 0);
-    settings.trueResidualEvery = trueResidualEvery_;
-    settings.safeguard = safeguard_;
-    settings.compareWithCG = compareWithCG_;
-    settings.abandonRatio = abandonRatio_;
 
     mlcfd::FlexibleCGResult result;
     try

@@ -93,7 +93,7 @@ const mlcfd::CSRMatrix& Foam::neuralPCGState::updateMatrix
 mlcfd::LearnedPreconditioner& Foam::neuralPCGState::preconditioner
 (
     const fileName& modelFile,
-    const word& device,
+    const mlcfd::ModelOptions& modelOptions,
     const labelList& grid,
     const dictionary& controls
 )
@@ -101,7 +101,7 @@ mlcfd::LearnedPreconditioner& Foam::neuralPCGState::preconditioner
     if
     (
         preconditioner_
-     && modelFile == modelFile_ && device == device_ && grid == grid_
+     && modelFile == modelFile_ && modelOptions.device == device_ && grid == grid_
     )
     {
         // Only the values changed: new scaling and edge weights, same network.
@@ -110,9 +110,10 @@ mlcfd::LearnedPreconditioner& Foam::neuralPCGState::preconditioner
     }
 
     mlcfd::LearnedPreconditionerOptions options;
-    options.device = device;
+    options.device = modelOptions.device;
+    options.threads = modelOptions.threads;
     options.grid.assign(grid.begin(), grid.end());
-    options.rangeMargin = mlcfdTrainingRangeReport::margin(controls);
+    options.rangeMargin = modelOptions.rangeMargin;
 
     preconditioner_.reset();
     preconditioner_.reset
@@ -120,7 +121,7 @@ mlcfd::LearnedPreconditioner& Foam::neuralPCGState::preconditioner
         new mlcfd::LearnedPreconditioner(modelFile, matrix_->csr(), options)
     );
     modelFile_ = modelFile;
-    device_ = device;
+    device_ = modelOptions.device;
     grid_ = grid;
     rangeReport_.reset
     (
