@@ -2,7 +2,7 @@
 """The training's Python twins of the core's numerics against the C++ ones
 (ctest dealii.bench.learnedPreconditioner, after the bench's --quick run).
 
-    check_python_twins.py QUICK.csv SYSTEMS_DIR GRID2D_MODEL
+    check_python_twins.py QUICK.csv SYSTEMS_DIR GRID2D_MODEL [SHIPPED.csv SHIPPED_GRID2D]
 
 The training keeps its own Poisson matrices (systems.poisson), DIC and CG
 (solvers.py) because it needs them in torch. Here they meet the core's
@@ -13,7 +13,10 @@ the iteration counts it recorded:
   - CG and DIC-PCG iterations within 1 of the C++ counts (round-off of a
     different summation order; a wrong stencil or factorisation moves them
     by a factor, as CG against DIC-PCG shows);
-  - FlexibleCG with the 2D grid model (the bench's Jacobi reference) within 1.
+  - FlexibleCG with the 2D grid model (the bench's Jacobi reference) within 1;
+  - optionally the shipped grid2d.pt on 64x64 Dirichlet (SHIPPED.csv, a bench
+    run with that model alone): the training's evaluation and the bench agree
+    on the same system and right-hand side (float32 networks: within 2).
 """
 import csv
 import os
@@ -46,7 +49,7 @@ def counts(quick_csv):
     return out
 
 
-def main(quick_csv, directory, grid2d_model):
+def main(quick_csv, directory, grid2d_model, shipped_csv=None, shipped_model=None):
     recorded = counts(quick_csv)
     failures, checked = [], 0
     model = torch.jit.load(grid2d_model).eval()
@@ -77,6 +80,15 @@ def main(quick_csv, directory, grid2d_model):
                 failures.append(f"{name} {solver}: no C++ count in {quick_csv}")
             elif abs(count - cpp) > 1:
                 failures.append(f"{name} {solver}: Python {count} iterations, C++ {cpp}")
+    if shipped_csv:
+        dumped, b = systems.read_system(os.path.join(directory, "64x64_Dirichlet.csr"), grid=(64, 64))
+        M = contract.learned_preconditioner(torch.jit.load(shipped_model).eval(), "grid", dumped)
+        count = solvers.flexible_cg(dumped, b, M, tolerance=TOLERANCE)[0]
+        cpp = counts(shipped_csv).get(("64x64 Dirichlet", "FlexibleCG + grid"))
+        print(f"64x64 Dirichlet      shipped grid2d.pt  Python {count:5d}  C++ {cpp}")
+        checked += 1
+        if cpp is None or abs(count - cpp) > 2:
+            failures.append(f"shipped grid2d.pt: Python {count} iterations, C++ {cpp}")
     if failures:
         print("FAILED:\n  " + "\n  ".join(failures))
         sys.exit(1)
@@ -84,6 +96,6 @@ def main(quick_csv, directory, grid2d_model):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 6):
         sys.exit(__doc__)
     main(*sys.argv[1:])

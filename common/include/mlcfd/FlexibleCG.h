@@ -25,10 +25,10 @@ struct FlexibleCGSettings
     /// Each step also evaluates the CG direction (the residual,
     /// A-orthogonalised; one more operator application) and takes it where
     /// it lowers the error's A-norm more than the preconditioner's
-    /// direction. Measured with the shipped grid2d.pt on a 256^2 Dirichlet
-    /// Poisson problem: 114 iterations with the comparison; without it the
-    /// network alone falls behind plain CG (639). Not a guarantee by
-    /// itself: see safeguard.
+    /// direction. It rescues networks that are good only in part (see
+    /// docs/preconditioners.md for a measurement) and costs iterations with
+    /// a good linear preconditioner. Not a guarantee by itself: see
+    /// safeguard.
     bool compareWithCG = true;
     /// Safeguard: plain CG runs alongside from the same initial guess (one
     /// more operator application per iteration) and the solve returns

@@ -42,20 +42,19 @@ namespace dealii
  * loop.
  *
  * A network is nonlinear and not symmetric in general: use a flexible
- * method (SolverFlexibleCG, SolverFGMRES), not SolverCG, whose theory needs
- * a fixed symmetric positive definite preconditioner. (deal.II 9.4's
+ * method (mlcfd::dealii::FlexibleCG, SolverFlexibleCG, SolverFGMRES), not
+ * SolverCG, whose theory needs a fixed symmetric positive definite
+ * preconditioner. (deal.II 9.4's
  * SolverFlexibleCG misbehaves with PreconditionIdentity: its flexible
  * formula uses the previous preconditioned residual, which the identity
  * shortcut never computes. Use SolverCG for unpreconditioned runs; this
  * class is applied like any other preconditioner and is not affected.)
  * A network that returns non-finite values is replaced by Jacobi for that
  * application and counted in n_fallbacks(). A network that is merely bad
- * can still slow SolverFlexibleCG down or make it fail, for it has no
- * safeguard (tests/dealii/test_LearnedPreconditioner.cc, 1600 unknowns: an
- * indefinite network 218 iterations where CG needs 99, random output no
- * convergence in 1000, an all-zero output NaN after one step);
- * mlcfd::FlexibleCG with its safeguard never needs more iterations than
- * plain CG.
+ * can still slow deal.II's SolverFlexibleCG down or make it fail, for it
+ * has no safeguard (tests/dealii/test_LearnedPreconditioner.cc prints what
+ * it does with bad networks); mlcfd::dealii::FlexibleCG with its safeguard
+ * never needs more iterations than plain CG.
  *
  * Works with Vector<double> (and SparseMatrix<double>),
  * PETScWrappers::MPI::Vector (PETScWrappers::MPI::SparseMatrix) and
