@@ -61,8 +61,11 @@ namespace dealii
  *   VectorTools::interpolate_boundary_values, hanging-node weights from
  *   DoFTools::make_hanging_node_constraints) to round-off, and the free DoFs
  *   keep what the network said. For Dirichlet lines this is the Dirichlet
- *   lift of mlcfd::DirichletLift. AdditionalData::apply_constraints = false
- *   skips the step (the unconstrained network, for comparisons).
+ *   lift of mlcfd::DirichletLift; deal.II's own AffineConstraints is used
+ *   instead of the core's class because it also carries the hanging-node
+ *   weights and knows the constrained lines of every MPI rank.
+ *   AdditionalData::apply_constraints = false skips the step (the
+ *   unconstrained network, for comparisons).
  *
  * The operator holds references to the DoF handlers and constraints it is
  * initialised with: they must outlive it and not change (a refined mesh
