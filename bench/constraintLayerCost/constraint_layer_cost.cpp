@@ -21,15 +21,15 @@ namespace
 CSRMatrix divergence(std::size_t nx)
 {
     CSRMatrix G;
-    G.rows = nx*nx;
-    G.cols = 2*(nx + 1)*nx;
+    G.rows = nx * nx;
+    G.cols = 2 * (nx + 1) * nx;
     G.rowStart.push_back(0);
-    const std::size_t yFaces = (nx + 1)*nx;
+    const std::size_t yFaces = (nx + 1) * nx;
     for (std::size_t j = 0; j < nx; ++j)
         for (std::size_t i = 0; i < nx; ++i)
         {
-            for (const std::size_t face : {j*(nx + 1) + i, j*(nx + 1) + i + 1,
-                                           yFaces + j*nx + i, yFaces + (j + 1)*nx + i})
+            for (const std::size_t face :
+                {j * (nx + 1) + i, j * (nx + 1) + i + 1, yFaces + j * nx + i, yFaces + (j + 1) * nx + i})
             {
                 G.column.push_back(static_cast<std::int64_t>(face));
             }
@@ -67,8 +67,8 @@ CSRMatrix randomSparse(std::size_t m, std::size_t n, std::size_t perRow, std::mt
     return G;
 }
 
-void run(const std::string& name, const CSRMatrix& G, ConstraintSolver solver, int repeats,
-         std::mt19937_64& rng)
+void run(
+    const std::string& name, const CSRMatrix& G, ConstraintSolver solver, int repeats, std::mt19937_64& rng)
 {
     LinearConstraintOptions options;
     options.solver = solver;
@@ -77,7 +77,7 @@ void run(const std::string& name, const CSRMatrix& G, ConstraintSolver solver, i
     std::vector<double> mu(G.cols), variance(G.cols), b(G.rows), u(G.cols);
     for (double& v : mu) v = normal(rng);
     for (double& v : variance) v = 0.5 + std::abs(normal(rng));
-    for (double& v : b) v = 0.01*normal(rng);
+    for (double& v : b) v = 0.01 * normal(rng);
 
     // First call: includes forming and factorising G Sigma G^T on the dense path.
     const ConstraintReport first = constraint.apply(mu.data(), variance.data(), b.data(), u.data(), nullptr);
@@ -88,14 +88,13 @@ void run(const std::string& name, const CSRMatrix& G, ConstraintSolver solver, i
         report = constraint.apply(mu.data(), variance.data(), b.data(), u.data(), nullptr);
         best = std::min(best, report.seconds);
     }
-    std::printf("| %s | %s | %zu | %zu | %zu | %.3g | %.3g | %zu | %.1e |\n",
-                name.c_str(), solverName(report.solver), G.rows, G.cols, G.value.size(),
-                1e3*first.seconds, 1e3*best, report.iterations, report.constraintResidual);
+    std::printf("| %s | %s | %zu | %zu | %zu | %.3g | %.3g | %zu | %.1e |\n", name.c_str(),
+        solverName(report.solver), G.rows, G.cols, G.value.size(), 1e3 * first.seconds, 1e3 * best,
+        report.iterations, report.constraintResidual);
     std::fflush(stdout);
 }
 
 } // namespace
-
 
 int main(int argc, char** argv)
 {
@@ -103,18 +102,19 @@ int main(int argc, char** argv)
     const int repeats = argc > 2 ? std::atoi(argv[2]) : 3;
     std::mt19937_64 rng(1);
 
-    std::printf("| G | solver | m | n | nnz | first call [ms] | repeat call [ms] | CG iterations | residual |\n");
+    std::printf(
+        "| G | solver | m | n | nnz | first call [ms] | repeat call [ms] | CG iterations | residual |\n");
     std::printf("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (std::size_t m : {100, 300, 1000, 2000, 10000, 100000})
     {
         if (m > maxRows) break;
-        const CSRMatrix G = randomSparse(m, 10*m, 10, rng);
+        const CSRMatrix G = randomSparse(m, 10 * m, 10, rng);
         if (m <= 2000) run("random, 10/row", G, ConstraintSolver::cholesky, repeats, rng);
         run("random, 10/row", G, ConstraintSolver::conjugateGradient, repeats, rng);
     }
     for (std::size_t nx : {10, 32, 45, 100, 320})
     {
-        if (nx*nx > maxRows) break;
+        if (nx * nx > maxRows) break;
         const CSRMatrix G = divergence(nx);
         const std::string name = "divergence " + std::to_string(nx) + "^2";
         if (G.rows <= 2000) run(name, G, ConstraintSolver::cholesky, repeats, rng);

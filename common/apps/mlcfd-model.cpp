@@ -21,7 +21,7 @@ namespace
 {
 
 const char* const usage =
-R"(Usage:
+    R"(Usage:
   mlcfd-model inspect FILE                print the model's metadata and the
                                           range of its training inputs
   mlcfd-model check FILE [--rows N] [--threads T] [--device cpu|cuda]
@@ -88,8 +88,8 @@ std::string shortNumber(double value)
 }
 
 // Rows of @p width numbers from a CSV file; an empty message means success.
-std::string readRows(const std::string& csv, std::size_t width, std::vector<double>& rows,
-                     const std::string& what)
+std::string readRows(
+    const std::string& csv, std::size_t width, std::vector<double>& rows, const std::string& what)
 {
     std::ifstream in(csv);
     if (!in) return "cannot read '" + csv + "'";
@@ -104,8 +104,8 @@ std::string readRows(const std::string& csv, std::size_t width, std::vector<doub
         while (values >> x) v.push_back(x);
         if (v.size() != width || !values.eof())
         {
-            return csv + ":" + std::to_string(lineNo) + ": expected " + std::to_string(width)
-                + " numbers (" + what + ")";
+            return csv + ":" + std::to_string(lineNo) + ": expected " + std::to_string(width) + " numbers ("
+                   + what + ")";
         }
         rows.insert(rows.end(), v.begin(), v.end());
     }
@@ -129,8 +129,9 @@ int inspect(const std::string& file)
         return 0;
     }
     std::cout << "training range (" << range.rows << " rows; inputs further than "
-              << 100*mlcfd::RangeCheck::defaultMargin << "% of a range outside it are"
-              " counted at run time):\n";
+              << 100 * mlcfd::RangeCheck::defaultMargin
+              << "% of a range outside it are"
+                 " counted at run time):\n";
     std::cout << "  " << std::left << std::setw(14) << "input" << std::right << std::setw(12) << "min";
     for (const double level : range.levels)
     {
@@ -139,8 +140,8 @@ int inspect(const std::string& file)
     std::cout << std::setw(12) << "max" << '\n';
     for (std::size_t i = 0; i < m.inputCount(); ++i)
     {
-        std::cout << "  " << std::left << std::setw(14) << m.inputs[i] << std::right
-                  << std::setw(12) << shortNumber(range.min[i]);
+        std::cout << "  " << std::left << std::setw(14) << m.inputs[i] << std::right << std::setw(12)
+                  << shortNumber(range.min[i]);
         for (std::size_t l = 0; l < range.levels.size(); ++l)
         {
             std::cout << std::setw(12) << shortNumber(range.quantiles[l][i]);
@@ -162,14 +163,14 @@ int checkData(const std::string& file, const std::string& csv, const std::vector
     if (!model.rangeCheck().active())
     {
         return fail(file + ": the model file records no training range (format version "
-            + std::to_string(m.formatVersion) + "); retrain it with a current trainer");
+                    + std::to_string(m.formatVersion) + "); retrain it with a current trainer");
     }
     std::vector<double> in;
     const std::string problem = readRows(csv, model.inputCount(), in, "the model's inputs in order");
     if (!problem.empty()) return fail(problem);
-    const std::size_t rows = in.size()/model.inputCount();
+    const std::size_t rows = in.size() / model.inputCount();
     if (rows == 0) return fail(csv + ": no data rows (one line per row, '#' comments)");
-    std::vector<double> out(rows*model.outputCount());
+    std::vector<double> out(rows * model.outputCount());
     model.evaluate(in.data(), rows, model.inputCount(), out.data(), model.outputCount());
 
     mlcfd::RangeMonitor monitor;
@@ -179,12 +180,13 @@ int checkData(const std::string& file, const std::string& csv, const std::vector
               << "data:  " << csv << ", " << rows << " rows\n"
               << monitor.describe(m, model.rangeCheck()) << '\n'
               << "  " << std::left << std::setw(14) << "input" << std::right << std::setw(14)
-              << "rows outside" << "  allowed range\n";
+              << "rows outside"
+              << "  allowed range\n";
     for (std::size_t i = 0; i < m.inputCount(); ++i)
     {
         std::cout << "  " << std::left << std::setw(14) << m.inputs[i] << std::right << std::setw(14)
-                  << count.outsideByInput[i] << "  [" << shortNumber(model.rangeCheck().lower(i))
-                  << ", " << shortNumber(model.rangeCheck().upper(i)) << "]\n";
+                  << count.outsideByInput[i] << "  [" << shortNumber(model.rangeCheck().lower(i)) << ", "
+                  << shortNumber(model.rangeCheck().upper(i)) << "]\n";
     }
     return 0;
 }
@@ -204,9 +206,9 @@ int check(const std::string& file, const std::vector<std::string>& args)
 
     std::mt19937_64 rng(42);
     std::uniform_real_distribution<double> uniform(0.5, 1.5);
-    std::vector<double> in(rows*model.inputCount());
+    std::vector<double> in(rows * model.inputCount());
     for (double& x : in) x = uniform(rng);
-    std::vector<double> out(rows*model.outputCount());
+    std::vector<double> out(rows * model.outputCount());
 
     const int repeats = 5;
     double best = 1e300;
@@ -220,15 +222,13 @@ int check(const std::string& file, const std::vector<std::string>& args)
     double sum = 0;
     for (double y : out) sum += y;
 
-    std::cout << "model:        " << file << " (kind " << model.metadata().kind << ", "
-              << model.inputCount() << " inputs, " << model.outputCount() << " outputs, "
-              << model.metadata().dtype << ")\n"
-              << "device:       " << model.device() << ", " << mlcfd::Model::threadCount()
-              << " thread(s)\n"
+    std::cout << "model:        " << file << " (kind " << model.metadata().kind << ", " << model.inputCount()
+              << " inputs, " << model.outputCount() << " outputs, " << model.metadata().dtype << ")\n"
+              << "device:       " << model.device() << ", " << mlcfd::Model::threadCount() << " thread(s)\n"
               << "load+warm-up: " << std::chrono::duration<double>(t1 - t0).count() << " s\n"
               << "rows:         " << rows << " (best of " << repeats << ")\n"
-              << "time:         " << best/rows*1e6 << " s per 10^6 rows\n"
-              << "output mean:  " << sum/out.size() << " (all finite)\n";
+              << "time:         " << best / rows * 1e6 << " s per 10^6 rows\n"
+              << "output mean:  " << sum / out.size() << " (all finite)\n";
     return 0;
 }
 
@@ -237,15 +237,15 @@ int closure(const std::string& file, const std::string& csv)
     std::vector<double> rows;
     const std::string problem = readRows(csv, 10, rows, "grad U row-major, delta");
     if (!problem.empty()) return fail(problem);
-    const std::size_t n = rows.size()/10;
-    std::vector<double> gradU(9*n), delta(n);
+    const std::size_t n = rows.size() / 10;
+    std::vector<double> gradU(9 * n), delta(n);
     for (std::size_t c = 0; c < n; ++c)
     {
-        std::copy(rows.begin() + 10*c, rows.begin() + 10*c + 9, gradU.begin() + 9*c);
-        delta[c] = rows[10*c + 9];
+        std::copy(rows.begin() + 10 * c, rows.begin() + 10 * c + 9, gradU.begin() + 9 * c);
+        delta[c] = rows[10 * c + 9];
     }
     // tau = tauExtra - 2 nu_t S (tauExtra = 0 for an eddy viscosity).
-    std::vector<double> nut(n), tau(6*n, 0.0);
+    std::vector<double> nut(n), tau(6 * n, 0.0);
 
     mlcfd::ModelOptions options;
     options.warmupRows = 0;
@@ -256,29 +256,26 @@ int closure(const std::string& file, const std::string& csv)
     }
     else if (kind == mlcfd::TensorBasisClosure::kind)
     {
-        mlcfd::TensorBasisClosure(file).computeStress
-        (
-            gradU.data(), delta.data(), n, nut.data(), tau.data()
-        );
+        mlcfd::TensorBasisClosure(file).computeStress(gradU.data(), delta.data(), n, nut.data(), tau.data());
     }
     else
     {
-        return fail(file + ": kind '" + kind + "' is not an LES closure"
-            " (eddyViscosity or tensorBasis)");
+        return fail(file + ": kind '" + kind
+                    + "' is not an LES closure"
+                      " (eddyViscosity or tensorBasis)");
     }
     for (std::size_t c = 0; c < n; ++c)
     {
-        const double* A = gradU.data() + 9*c;
-        const double S[6] = {A[0], 0.5*(A[1] + A[3]), 0.5*(A[2] + A[6]),
-                             A[4], 0.5*(A[5] + A[7]), A[8]};
-        for (int k = 0; k < 6; ++k) tau[6*c + k] -= 2*nut[c]*S[k];
+        const double* A = gradU.data() + 9 * c;
+        const double S[6] = {A[0], 0.5 * (A[1] + A[3]), 0.5 * (A[2] + A[6]), A[4], 0.5 * (A[5] + A[7]), A[8]};
+        for (int k = 0; k < 6; ++k) tau[6 * c + k] -= 2 * nut[c] * S[k];
     }
     std::cout.precision(17);
     std::cout << "# nut tau_xx tau_xy tau_xz tau_yy tau_yz tau_zz\n";
     for (std::size_t c = 0; c < n; ++c)
     {
         std::cout << nut[c];
-        for (int k = 0; k < 6; ++k) std::cout << ' ' << tau[6*c + k];
+        for (int k = 0; k < 6; ++k) std::cout << ' ' << tau[6 * c + k];
         std::cout << '\n';
     }
     return 0;
@@ -316,8 +313,9 @@ int create(const std::string& which, const std::string& file, const std::vector<
     }
     else
     {
-        return fail("unknown reference model '" + which + "' (smagorinsky, tensorBasisSmagorinsky,"
-            " jacobi, graphJacobi, gridJacobi2, gridJacobi3)");
+        return fail("unknown reference model '" + which
+                    + "' (smagorinsky, tensorBasisSmagorinsky,"
+                      " jacobi, graphJacobi, gridJacobi2, gridJacobi3)");
     }
     std::cout << "wrote " << file << '\n';
     return 0;
@@ -352,21 +350,18 @@ int solve(const std::string& file, const std::string& systemFile, const std::vec
 
     const mlcfd::LearnedPreconditioner preconditioner(file, matrix, options);
     const auto A = [&matrix](const std::vector<double>& x, std::vector<double>& y)
-    {
-        matrix.multiply(x.data(), y.data());
-    };
+    { matrix.multiply(x.data(), y.data()); };
     const auto M = [&preconditioner](const std::vector<double>& r, std::vector<double>& z)
-    {
-        preconditioner.apply(r, z);
-    };
+    { preconditioner.apply(r, z); };
     const auto identity = [](const std::vector<double>& r, std::vector<double>& z) { z = r; };
 
-    std::cout << "system " << systemFile << ": " << matrix.rows << " rows, "
-              << matrix.nonzeros() << " nonzeros\n";
+    std::cout << "system " << systemFile << ": " << matrix.rows << " rows, " << matrix.nonzeros()
+              << " nonzeros\n";
     std::vector<double> x(matrix.rows, 0.0);
     auto t0 = std::chrono::steady_clock::now();
     const mlcfd::FlexibleCGResult learned = mlcfd::FlexibleCG(settings).solve(A, M, rhs, x);
-    const double learnedSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double learnedSeconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     mlcfd::FlexibleCGSettings plain = settings;
     plain.keptDirections = 1;
@@ -380,16 +375,18 @@ int solve(const std::string& file, const std::string& systemFile, const std::vec
     const auto report = [](const char* name, const mlcfd::FlexibleCGResult& result, double seconds)
     {
         std::cout << name << ": " << result.iterations << " iterations, relative residual "
-                  << result.relativeResidual << (result.converged ? "" : " (NOT converged)")
-                  << ", " << seconds << " s";
+                  << result.relativeResidual << (result.converged ? "" : " (NOT converged)") << ", "
+                  << seconds << " s";
     };
     report("model", learned, learnedSeconds);
-    std::cout << " (inference " << preconditioner.inferenceSeconds() << " s, "
-              << learned.fallbacks << " useless outputs replaced by the residual, "
-              << learned.cgSteps << " steps took the CG direction"
+    std::cout << " (inference " << preconditioner.inferenceSeconds() << " s, " << learned.fallbacks
+              << " useless outputs replaced by the residual, " << learned.cgSteps
+              << " steps took the CG direction"
               << (learned.plainCG ? "; the safeguard's plain CG converged first" : "")
-              << (learned.abandonedAt ? "; network abandoned after iteration "
-                  + std::to_string(learned.abandonedAt) : std::string()) << ")\n";
+              << (learned.abandonedAt
+                         ? "; network abandoned after iteration " + std::to_string(learned.abandonedAt)
+                         : std::string())
+              << ")\n";
     report("CG", cg, cgSeconds);
     std::cout << '\n';
 
@@ -404,7 +401,6 @@ int solve(const std::string& file, const std::string& systemFile, const std::vec
 }
 
 } // namespace
-
 
 int main(int argc, char* argv[])
 {

@@ -12,24 +12,20 @@ namespace mlcfd
 
 void CSRMatrix::check(const std::string& name) const
 {
-    const auto fail = [&name](const std::string& what)
-    {
-        throw std::invalid_argument(name + ": " + what);
-    };
+    const auto fail = [&name](const std::string& what) { throw std::invalid_argument(name + ": " + what); };
     if (rowStart.size() != rows + 1)
     {
-        fail("rowStart has " + std::to_string(rowStart.size()) + " entries for "
-            + std::to_string(rows) + " rows (rows + 1 expected)");
+        fail("rowStart has " + std::to_string(rowStart.size()) + " entries for " + std::to_string(rows)
+             + " rows (rows + 1 expected)");
     }
     if (column.size() != value.size())
     {
         fail("column has " + std::to_string(column.size()) + " entries but value has "
-            + std::to_string(value.size()));
+             + std::to_string(value.size()));
     }
     if (rowStart.front() != 0 || rowStart.back() != static_cast<std::int64_t>(value.size()))
     {
-        fail("rowStart must run from 0 to the number of nonzeros ("
-            + std::to_string(value.size()) + ")");
+        fail("rowStart must run from 0 to the number of nonzeros (" + std::to_string(value.size()) + ")");
     }
     for (std::size_t i = 0; i < rows; ++i)
     {
@@ -45,18 +41,16 @@ void CSRMatrix::check(const std::string& name) const
         {
             if (column[k] < 0 || column[k] >= width)
             {
-                fail("row " + std::to_string(i) + " has column " + std::to_string(column[k])
-                    + " outside [0, " + std::to_string(width) + ")");
+                fail("row " + std::to_string(i) + " has column " + std::to_string(column[k]) + " outside [0, "
+                     + std::to_string(width) + ")");
             }
             if (!std::isfinite(value[k]))
             {
-                fail("entry (" + std::to_string(i) + ", " + std::to_string(column[k])
-                    + ") is not finite");
+                fail("entry (" + std::to_string(i) + ", " + std::to_string(column[k]) + ") is not finite");
             }
         }
     }
 }
-
 
 void CSRMatrix::multiply(const double* x, double* y) const
 {
@@ -65,12 +59,11 @@ void CSRMatrix::multiply(const double* x, double* y) const
         double sum = 0;
         for (std::int64_t k = rowStart[i]; k < rowStart[i + 1]; ++k)
         {
-            sum += value[k]*x[column[k]];
+            sum += value[k] * x[column[k]];
         }
         y[i] = sum;
     }
 }
-
 
 void CSRMatrix::multiplyTransposed(const double* y, double* x) const
 {
@@ -79,11 +72,10 @@ void CSRMatrix::multiplyTransposed(const double* y, double* x) const
     {
         for (std::int64_t k = rowStart[i]; k < rowStart[i + 1]; ++k)
         {
-            x[column[k]] += value[k]*y[i];
+            x[column[k]] += value[k] * y[i];
         }
     }
 }
-
 
 double CSRMatrix::diagonal(std::size_t row) const
 {
@@ -93,7 +85,6 @@ double CSRMatrix::diagonal(std::size_t row) const
     }
     return 0;
 }
-
 
 CSRMatrix CSRMatrix::fromDense(const double* dense, std::size_t rows, std::size_t cols)
 {
@@ -105,10 +96,10 @@ CSRMatrix CSRMatrix::fromDense(const double* dense, std::size_t rows, std::size_
     {
         for (std::size_t j = 0; j < cols; ++j)
         {
-            if (dense[i*cols + j] != 0)
+            if (dense[i * cols + j] != 0)
             {
                 A.column.push_back(static_cast<std::int64_t>(j));
-                A.value.push_back(dense[i*cols + j]);
+                A.value.push_back(dense[i * cols + j]);
             }
         }
         A.rowStart.push_back(static_cast<std::int64_t>(A.column.size()));
@@ -116,14 +107,12 @@ CSRMatrix CSRMatrix::fromDense(const double* dense, std::size_t rows, std::size_
     return A;
 }
 
-
 namespace
 {
 
 constexpr const char* systemHeader = "mlcfd-csr-system";
 
-template<class T>
-void writeArray(std::ostream& os, const char* name, const std::vector<T>& values)
+template<class T> void writeArray(std::ostream& os, const char* name, const std::vector<T>& values)
 {
     os << name;
     for (const T& v : values) os << ' ' << v;
@@ -131,35 +120,35 @@ void writeArray(std::ostream& os, const char* name, const std::vector<T>& values
 }
 
 template<class T>
-void readArray(std::istream& is, const std::string& path, const char* name, std::vector<T>& values, std::size_t size)
+void readArray(
+    std::istream& is, const std::string& path, const char* name, std::vector<T>& values, std::size_t size)
 {
     std::string word;
     if (!(is >> word) || word != name)
     {
-        throw std::runtime_error("linear system file '" + path + "': entry '" + name
-            + "' expected, found '" + word + "'");
+        throw std::runtime_error(
+            "linear system file '" + path + "': entry '" + name + "' expected, found '" + word + "'");
     }
     values.resize(size);
     for (std::size_t k = 0; k < size; ++k)
     {
         if (!(is >> values[k]))
         {
-            throw std::runtime_error("linear system file '" + path + "': entry '" + name
-                + "' has " + std::to_string(k) + " values, " + std::to_string(size) + " expected");
+            throw std::runtime_error("linear system file '" + path + "': entry '" + name + "' has "
+                                     + std::to_string(k) + " values, " + std::to_string(size) + " expected");
         }
     }
 }
 
 } // namespace
 
-
 void writeCSRSystem(const std::string& path, const CSRMatrix& matrix, const std::vector<double>& rhs)
 {
     matrix.check();
     if (rhs.size() != matrix.rows)
     {
-        throw std::invalid_argument("writeCSRSystem: rhs has " + std::to_string(rhs.size())
-            + " entries for " + std::to_string(matrix.rows) + " rows");
+        throw std::invalid_argument("writeCSRSystem: rhs has " + std::to_string(rhs.size()) + " entries for "
+                                    + std::to_string(matrix.rows) + " rows");
     }
     std::ofstream os(path);
     if (!os)
@@ -179,7 +168,6 @@ void writeCSRSystem(const std::string& path, const CSRMatrix& matrix, const std:
     }
 }
 
-
 void readCSRSystem(const std::string& path, CSRMatrix& matrix, std::vector<double>& rhs)
 {
     std::ifstream is(path);
@@ -192,14 +180,14 @@ void readCSRSystem(const std::string& path, CSRMatrix& matrix, std::vector<doubl
     std::size_t rows = 0, nonzeros = 0;
     if (!(is >> header >> version) || header != systemHeader || version != 1)
     {
-        throw std::runtime_error("linear system file '" + path + "': first line must be '"
-            + std::string(systemHeader) + " 1'");
+        throw std::runtime_error(
+            "linear system file '" + path + "': first line must be '" + std::string(systemHeader) + " 1'");
     }
-    if (!(is >> rowsWord >> rows >> nonzerosWord >> nonzeros)
-        || rowsWord != "rows" || nonzerosWord != "nonzeros")
+    if (!(is >> rowsWord >> rows >> nonzerosWord >> nonzeros) || rowsWord != "rows"
+        || nonzerosWord != "nonzeros")
     {
-        throw std::runtime_error("linear system file '" + path
-            + "': second line must be 'rows N nonzeros NNZ'");
+        throw std::runtime_error(
+            "linear system file '" + path + "': second line must be 'rows N nonzeros NNZ'");
     }
     matrix.rows = rows;
     readArray(is, path, "rowStart", matrix.rowStart, rows + 1);

@@ -14,27 +14,23 @@ namespace
 double localDot(const ConjugateGradient::Vector& a, const ConjugateGradient::Vector& b)
 {
     double sum = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) sum += a[i]*b[i];
+    for (std::size_t i = 0; i < a.size(); ++i) sum += a[i] * b[i];
     return sum;
 }
 
 } // namespace
 
-
 ConjugateGradient::ConjugateGradient(Operator A, Preconditioner M, Dot dot)
-:
-    A_(std::move(A)),
-    M_(std::move(M)),
-    dot_(dot ? std::move(dot) : Dot(localDot))
-{}
-
+    : A_(std::move(A)), M_(std::move(M)), dot_(dot ? std::move(dot) : Dot(localDot))
+{
+}
 
 void ConjugateGradient::start(const Vector& b, const Vector& x)
 {
     if (x.size() != b.size())
     {
         throw std::invalid_argument("ConjugateGradient: x has " + std::to_string(x.size())
-            + " entries but b has " + std::to_string(b.size()));
+                                    + " entries but b has " + std::to_string(b.size()));
     }
     const std::size_t n = b.size();
     b_ = &b;
@@ -48,7 +44,6 @@ void ConjugateGradient::start(const Vector& b, const Vector& x)
     recomputeResidual();
 }
 
-
 void ConjugateGradient::recomputeResidual()
 {
     A_(x_, q_);
@@ -58,7 +53,6 @@ void ConjugateGradient::recomputeResidual()
     directionCurrent_ = false;
 }
 
-
 bool ConjugateGradient::step()
 {
     const std::size_t n = r_.size();
@@ -66,7 +60,10 @@ bool ConjugateGradient::step()
     // the preconditioner once more.
     if (!directionCurrent_)
     {
-        if (M_) M_(r_, z_); else z_ = r_;
+        if (M_)
+            M_(r_, z_);
+        else
+            z_ = r_;
         const double rzNew = dot_(r_, z_);
         if (iterations_ == 0 || rz_ == 0)
         {
@@ -74,8 +71,8 @@ bool ConjugateGradient::step()
         }
         else
         {
-            const double beta = rzNew/rz_;
-            for (std::size_t i = 0; i < n; ++i) p_[i] = z_[i] + beta*p_[i];
+            const double beta = rzNew / rz_;
+            for (std::size_t i = 0; i < n; ++i) p_[i] = z_[i] + beta * p_[i];
         }
         rz_ = rzNew;
         directionCurrent_ = true;
@@ -83,11 +80,11 @@ bool ConjugateGradient::step()
     A_(p_, q_);
     const double pq = dot_(p_, q_);
     if (!(pq > 0) || !std::isfinite(pq)) return false;
-    const double alpha = rz_/pq;
+    const double alpha = rz_ / pq;
     for (std::size_t i = 0; i < n; ++i)
     {
-        x_[i] += alpha*p_[i];
-        r_[i] -= alpha*q_[i];
+        x_[i] += alpha * p_[i];
+        r_[i] -= alpha * q_[i];
     }
     normR_ = std::sqrt(dot_(r_, r_));
     ++iterations_;
@@ -95,23 +92,16 @@ bool ConjugateGradient::step()
     return true;
 }
 
-
-CGResult conjugateGradient
-(
-    const ConjugateGradient::Operator& A,
-    const ConjugateGradient::Preconditioner& M,
-    const std::vector<double>& b,
-    std::vector<double>& x,
-    const CGSettings& settings,
-    const ConjugateGradient::Dot& dot
-)
+CGResult conjugateGradient(const ConjugateGradient::Operator& A, const ConjugateGradient::Preconditioner& M,
+    const std::vector<double>& b, std::vector<double>& x, const CGSettings& settings,
+    const ConjugateGradient::Dot& dot)
 {
     ConjugateGradient cg(A, M, dot);
     cg.start(b, x);
     CGResult result;
     const double normB = cg.rhsNorm();
-    const double target = settings.relativeTolerance*normB;
-    const auto relative = [normB](double normR) { return normB > 0 ? normR/normB : normR; };
+    const double target = settings.relativeTolerance * normB;
+    const auto relative = [normB](double normR) { return normB > 0 ? normR / normB : normR; };
     result.history.push_back(relative(cg.residualNorm()));
     result.converged = cg.residualNorm() <= target;
     while (!result.converged && cg.iterations() < settings.maxIterations)

@@ -8,21 +8,14 @@
 namespace mlcfd
 {
 
-DirichletLift::DirichletLift
-(
-    std::size_t size,
-    std::vector<std::size_t> constrained,
-    std::vector<double> values
-)
-:
-    size_(size),
-    constrained_(std::move(constrained)),
-    values_(std::move(values))
+DirichletLift::DirichletLift(
+    std::size_t size, std::vector<std::size_t> constrained, std::vector<double> values)
+    : size_(size), constrained_(std::move(constrained)), values_(std::move(values))
 {
     if (constrained_.size() != values_.size())
     {
         throw std::invalid_argument("mlcfd::DirichletLift: " + std::to_string(constrained_.size())
-            + " constrained DoFs but " + std::to_string(values_.size()) + " values");
+                                    + " constrained DoFs but " + std::to_string(values_.size()) + " values");
     }
     std::vector<bool> seen(size_, false);
     for (std::size_t i = 0; i < constrained_.size(); ++i)
@@ -31,12 +24,13 @@ DirichletLift::DirichletLift
         if (dof >= size_)
         {
             throw std::invalid_argument("mlcfd::DirichletLift: constrained[" + std::to_string(i)
-                + "] = " + std::to_string(dof) + " is not below size = " + std::to_string(size_));
+                                        + "] = " + std::to_string(dof)
+                                        + " is not below size = " + std::to_string(size_));
         }
         if (seen[dof])
         {
             throw std::invalid_argument("mlcfd::DirichletLift: DoF " + std::to_string(dof)
-                + " is constrained twice (constrained[" + std::to_string(i) + "])");
+                                        + " is constrained twice (constrained[" + std::to_string(i) + "])");
         }
         seen[dof] = true;
     }
@@ -48,14 +42,16 @@ void DirichletLift::setValues(const std::vector<double>& values)
     if (values.size() != constrained_.size())
     {
         throw std::invalid_argument("mlcfd::DirichletLift::setValues: " + std::to_string(values.size())
-            + " values for " + std::to_string(constrained_.size()) + " constrained DoFs");
+                                    + " values for " + std::to_string(constrained_.size())
+                                    + " constrained DoFs");
     }
     for (std::size_t i = 0; i < values.size(); ++i)
     {
         if (!std::isfinite(values[i]))
         {
             throw std::invalid_argument("mlcfd::DirichletLift: the value of DoF "
-                + std::to_string(constrained_[i]) + " (values[" + std::to_string(i) + "]) is not finite");
+                                        + std::to_string(constrained_[i]) + " (values[" + std::to_string(i)
+                                        + "]) is not finite");
         }
     }
     values_ = values;
@@ -71,7 +67,7 @@ void DirichletLift::apply(std::vector<double>& u) const
     if (u.size() != size_)
     {
         throw std::invalid_argument("mlcfd::DirichletLift::apply: u has " + std::to_string(u.size())
-            + " entries, expected " + std::to_string(size_));
+                                    + " entries, expected " + std::to_string(size_));
     }
     apply(u.data());
 }

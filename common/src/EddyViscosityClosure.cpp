@@ -10,62 +10,49 @@ const char* const EddyViscosityClosure::kind = "eddyViscosity";
 
 const std::vector<std::string>& EddyViscosityClosure::featureNames()
 {
-    static const std::vector<std::string> names
-        {"trS", "trS2", "trW2", "trS3", "trW2S", "trW2S2"};
+    static const std::vector<std::string> names{"trS", "trS2", "trW2", "trS3", "trW2S", "trW2S2"};
     return names;
 }
 
-
-EddyViscosityClosure::EddyViscosityClosure
-(
-    const std::string& modelPath,
-    const ModelOptions& options
-)
-:
-    model_(modelPath, options)
+EddyViscosityClosure::EddyViscosityClosure(const std::string& modelPath, const ModelOptions& options)
+    : model_(modelPath, options)
 {
     const ModelMetadata& meta = model_.metadata();
     if (meta.kind != kind)
     {
         throw ModelError(modelPath, "metadata entry 'kind' is '" + meta.kind
-            + "' but an eddy-viscosity closure needs '" + kind + "'");
+                                        + "' but an eddy-viscosity closure needs '" + kind + "'");
     }
     if (meta.inputs != featureNames())
     {
         std::string expected;
         for (const auto& name : featureNames()) expected += (expected.empty() ? "" : " ") + name;
-        throw ModelError(modelPath, "metadata entry 'inputs' must be (" + expected
-            + ") for an eddy-viscosity closure");
+        throw ModelError(
+            modelPath, "metadata entry 'inputs' must be (" + expected + ") for an eddy-viscosity closure");
     }
     if (meta.outputCount() != 1)
     {
         throw ModelError(modelPath, "metadata entry 'outputs' must name exactly one output"
-            " (nutStar) for an eddy-viscosity closure");
+                                    " (nutStar) for an eddy-viscosity closure");
     }
 }
 
-
-void EddyViscosityClosure::computeFeatures
-(
-    const double* gradU,
-    std::size_t n,
-    double* features,
-    double* rateScale
-)
+void EddyViscosityClosure::computeFeatures(
+    const double* gradU, std::size_t n, double* features, double* rateScale)
 {
     for (std::size_t cell = 0; cell < n; ++cell)
     {
-        const double* A = gradU + 9*cell;
-        double* f = features + featureCount*cell;
+        const double* A = gradU + 9 * cell;
+        double* f = features + featureCount * cell;
 
         double S[3][3], W[3][3], AA = 0;
         for (int i = 0; i < 3; ++i)
         {
             for (int j = 0; j < 3; ++j)
             {
-                S[i][j] = 0.5*(A[3*i + j] + A[3*j + i]);
-                W[i][j] = 0.5*(A[3*i + j] - A[3*j + i]);
-                AA += A[3*i + j]*A[3*i + j];
+                S[i][j] = 0.5 * (A[3 * i + j] + A[3 * j + i]);
+                W[i][j] = 0.5 * (A[3 * i + j] - A[3 * j + i]);
+                AA += A[3 * i + j] * A[3 * i + j];
             }
         }
         const double s = std::sqrt(AA);
@@ -83,8 +70,8 @@ void EddyViscosityClosure::computeFeatures
             for (int j = 0; j < 3; ++j)
                 for (int k = 0; k < 3; ++k)
                 {
-                    S2[i][j] += S[i][k]*S[k][j];
-                    W2[i][j] += W[i][k]*W[k][j];
+                    S2[i][j] += S[i][k] * S[k][j];
+                    W2[i][j] += W[i][k] * W[k][j];
                 }
 
         double trS = 0, trS2 = 0, trW2 = 0, trS3 = 0, trW2S = 0, trW2S2 = 0;
@@ -95,31 +82,24 @@ void EddyViscosityClosure::computeFeatures
             trW2 += W2[i][i];
             for (int j = 0; j < 3; ++j)
             {
-                trS3 += S2[i][j]*S[j][i];
-                trW2S += W2[i][j]*S[j][i];
-                trW2S2 += W2[i][j]*S2[j][i];
+                trS3 += S2[i][j] * S[j][i];
+                trW2S += W2[i][j] * S[j][i];
+                trW2S2 += W2[i][j] * S2[j][i];
             }
         }
-        const double s2 = s*s;
-        f[0] = trS/s;
-        f[1] = trS2/s2;
-        f[2] = trW2/s2;
-        f[3] = trS3/(s2*s);
-        f[4] = trW2S/(s2*s);
-        f[5] = trW2S2/(s2*s2);
+        const double s2 = s * s;
+        f[0] = trS / s;
+        f[1] = trS2 / s2;
+        f[2] = trW2 / s2;
+        f[3] = trS3 / (s2 * s);
+        f[4] = trW2S / (s2 * s);
+        f[5] = trW2S2 / (s2 * s2);
     }
 }
 
-
-void EddyViscosityClosure::computeNut
-(
-    const double* gradU,
-    const double* delta,
-    std::size_t n,
-    double* nut
-)
+void EddyViscosityClosure::computeNut(const double* gradU, const double* delta, std::size_t n, double* nut)
 {
-    features_.resize(featureCount*n);
+    features_.resize(featureCount * n);
     rateScale_.resize(n);
     nutStar_.resize(n);
     computeFeatures(gradU, n, features_.data(), rateScale_.data());
@@ -128,7 +108,7 @@ void EddyViscosityClosure::computeNut
     {
         // nu_t >= 0 by construction: backscatter through negative viscosity
         // destabilises the momentum equation.
-        nut[cell] = std::max(0.0, nutStar_[cell])*delta[cell]*delta[cell]*rateScale_[cell];
+        nut[cell] = std::max(0.0, nutStar_[cell]) * delta[cell] * delta[cell] * rateScale_[cell];
     }
 }
 

@@ -15,7 +15,7 @@ namespace
 double localDot(const FlexibleCG::Vector& a, const FlexibleCG::Vector& b)
 {
     double sum = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) sum += a[i]*b[i];
+    for (std::size_t i = 0; i < a.size(); ++i) sum += a[i] * b[i];
     return sum;
 }
 
@@ -37,10 +37,7 @@ struct Direction
 
 } // namespace
 
-
-FlexibleCG::FlexibleCG(const FlexibleCGSettings& settings)
-:
-    settings_(settings)
+FlexibleCG::FlexibleCG(const FlexibleCGSettings& settings) : settings_(settings)
 {
     if (settings_.keptDirections < 1)
     {
@@ -52,23 +49,15 @@ FlexibleCG::FlexibleCG(const FlexibleCGSettings& settings)
     }
 }
 
-
-FlexibleCGResult FlexibleCG::solve
-(
-    const Operator& A,
-    const Preconditioner& M,
-    const Vector& b,
-    Vector& x,
-    const Dot& userDot,
-    const Converged& userConverged
-) const
+FlexibleCGResult FlexibleCG::solve(const Operator& A, const Preconditioner& M, const Vector& b, Vector& x,
+    const Dot& userDot, const Converged& userConverged) const
 {
     const Dot dot = userDot ? userDot : Dot(localDot);
     const std::size_t n = b.size();
     if (x.size() != n)
     {
-        throw std::invalid_argument("FlexibleCG: x has " + std::to_string(x.size())
-            + " entries but b has " + std::to_string(n));
+        throw std::invalid_argument(
+            "FlexibleCG: x has " + std::to_string(x.size()) + " entries but b has " + std::to_string(n));
     }
     if (!allFinite(b)) throw std::invalid_argument("FlexibleCG: b holds a non-finite value");
 
@@ -93,16 +82,15 @@ FlexibleCGResult FlexibleCG::solve
     }
     const auto converged = [&](const Vector& rk, double normRk)
     {
-        return userConverged
-            ? userConverged(rk, result.iterations)
-            : normRk <= settings_.relativeTolerance*normB;
+        return userConverged ? userConverged(rk, result.iterations)
+                             : normRk <= settings_.relativeTolerance * normB;
     };
     const auto positiveCurvature = [](double pAp)
     {
         if (!(pAp > 0))
         {
             throw std::runtime_error("FlexibleCG: p.A p = " + std::to_string(pAp)
-                + " <= 0: the operator is not positive definite");
+                                     + " <= 0: the operator is not positive definite");
         }
         return pAp;
     };
@@ -114,15 +102,15 @@ FlexibleCGResult FlexibleCG::solve
 
     double normR = std::sqrt(dot(r, r)), normRCG = normR;
     bool preconditioned = true;
-    result.history.push_back(normR/normB);
+    result.history.push_back(normR / normB);
 
     std::deque<Direction> kept;
     const auto orthogonalise = [&](Vector& p)
     {
         for (const Direction& d : kept)
         {
-            const double beta = dot(p, d.Ap)/d.pAp;
-            for (std::size_t i = 0; i < n; ++i) p[i] -= beta*d.p[i];
+            const double beta = dot(p, d.Ap) / d.pAp;
+            for (std::size_t i = 0; i < n; ++i) p[i] -= beta * d.p[i];
         }
     };
 
@@ -157,7 +145,7 @@ FlexibleCGResult FlexibleCG::solve
                 A(c, Ac);
                 const double rc = dot(r, c);
                 const double cAc = positiveCurvature(dot(c, Ac));
-                if (!useful || rc*rc/cAc > rz*rz/pAp)
+                if (!useful || rc * rc / cAc > rz * rz / pAp)
                 {
                     ++(useful ? result.cgSteps : result.fallbacks);
                     z.swap(c);
@@ -167,11 +155,11 @@ FlexibleCGResult FlexibleCG::solve
             }
             positiveCurvature(pAp);
 
-            const double alpha = dot(r, z)/pAp;
+            const double alpha = dot(r, z) / pAp;
             for (std::size_t i = 0; i < n; ++i)
             {
-                x[i] += alpha*z[i];
-                r[i] -= alpha*Ap[i];
+                x[i] += alpha * z[i];
+                r[i] -= alpha * Ap[i];
             }
 
             // Recycle the oldest direction's storage once all slots are used.
@@ -191,7 +179,7 @@ FlexibleCGResult FlexibleCG::solve
         if (shadow && !shadowCG.step())
         {
             throw std::runtime_error("FlexibleCG: the safeguard's CG found p.A p <= 0:"
-                " the operator is not positive definite");
+                                     " the operator is not positive definite");
         }
         ++result.iterations;
 
@@ -213,14 +201,13 @@ FlexibleCGResult FlexibleCG::solve
             result.plainCG = true;
         }
         else if (shadow && preconditioned && settings_.abandonRatio > 0
-              && normRCG*settings_.abandonRatio < normR)
+                 && normRCG * settings_.abandonRatio < normR)
         {
             preconditioned = false;
             result.abandonedAt = result.iterations;
         }
-        const double best =
-            !shadow ? normR : !preconditioned ? normRCG : std::min(normR, normRCG);
-        result.history.push_back(best/normB);
+        const double best = !shadow ? normR : !preconditioned ? normRCG : std::min(normR, normRCG);
+        result.history.push_back(best / normB);
     }
 
     if (!done && shadow && (!preconditioned || normRCG < normR))
@@ -234,7 +221,7 @@ FlexibleCGResult FlexibleCG::solve
     }
     residualOf(x, r);
     normR = std::sqrt(dot(r, r));
-    result.relativeResidual = normR/normB;
+    result.relativeResidual = normR / normB;
     result.converged = done || converged(r, normR);
     return result;
 }

@@ -33,7 +33,6 @@ std::string describeGrid(const std::vector<std::int64_t>& grid)
 
 } // namespace
 
-
 struct LearnedPreconditioner::Impl
 {
     mutable ModelArchive archive;
@@ -66,63 +65,59 @@ struct LearnedPreconditioner::Impl
     torch::Tensor forward() const;
 };
 
-
 void LearnedPreconditioner::Impl::checkModel(const LearnedPreconditionerOptions&)
 {
     const ModelMetadata& m = archive.metadata;
     if (m.kind == "preconditioner")
     {
         throw ModelError(path, "metadata entry 'kind' is 'preconditioner': pointwise preconditioner"
-            " models are no longer supported; use a graph model ('" + std::string(graphKind)
-            + "'; `mlcfd-model create graphJacobi` writes the Jacobi reference)");
+                               " models are no longer supported; use a graph model ('"
+                                   + std::string(graphKind)
+                                   + "'; `mlcfd-model create graphJacobi` writes the Jacobi reference)");
     }
     if (m.kind != gridKind && m.kind != graphKind)
     {
         throw ModelError(path, "metadata entry 'kind' is '" + m.kind + "'; a preconditioner needs '"
-            + gridKind + "' or '" + graphKind + "'");
+                                   + gridKind + "' or '" + graphKind + "'");
     }
     grid = m.kind == gridKind;
     if (m.inputs.front() != residualChannel)
     {
-        throw ModelError(path, "metadata entry 'inputs' must start with \"residual\", not \""
-            + m.inputs.front() + "\"");
+        throw ModelError(
+            path, "metadata entry 'inputs' must start with \"residual\", not \"" + m.inputs.front() + "\"");
     }
     for (std::size_t c = 1; c < m.inputs.size(); ++c)
     {
         if (m.inputs[c] != diagRatioChannel)
         {
-            throw ModelError(path, "metadata entry 'inputs' names the unknown channel \""
-                + m.inputs[c] + "\" (known: residual, diagRatio)");
+            throw ModelError(path, "metadata entry 'inputs' names the unknown channel \"" + m.inputs[c]
+                                       + "\" (known: residual, diagRatio)");
         }
     }
     if (m.outputs.size() != 1)
     {
         throw ModelError(path, "metadata entry 'outputs' must name exactly one output (z), not "
-            + std::to_string(m.outputs.size()));
+                                   + std::to_string(m.outputs.size()));
     }
     for (std::size_t c = 0; c < m.inputs.size(); ++c)
     {
         if (m.inputMean[c] != 0 || m.inputStd[c] != 1 || m.outputMean[0] != 0 || m.outputStd[0] != 1)
         {
             throw ModelError(path, "metadata entries 'input_mean'/'input_std'/'output_mean'/'output_std'"
-                " must be identity for a preconditioner (its inputs are already scaled)");
+                                   " must be identity for a preconditioner (its inputs are already scaled)");
         }
     }
 }
 
-
-void LearnedPreconditioner::Impl::setupGrid
-(
-    const LearnedPreconditionerOptions& options,
-    const std::vector<double>& diagRatio
-)
+void LearnedPreconditioner::Impl::setupGrid(
+    const LearnedPreconditionerOptions& options, const std::vector<double>& diagRatio)
 {
     const auto& constants = archive.metadata.constants;
     const auto dim = constants.find("dimension");
     if (dim == constants.end() || (dim->second != 2 && dim->second != 3))
     {
         throw ModelError(path, "metadata entry 'constants' must hold \"dimension\": 2 or 3"
-            " for a grid model");
+                               " for a grid model");
     }
     const std::size_t dimension = static_cast<std::size_t>(dim->second);
 
@@ -133,14 +128,15 @@ void LearnedPreconditioner::Impl::setupGrid
     for (std::int64_t n : cells) total *= n;
     if (options.grid.empty())
     {
-        throw std::invalid_argument("grid model '" + path + "' needs the grid's cells per direction"
-            " (entry 'grid'), none given");
+        throw std::invalid_argument("grid model '" + path
+                                    + "' needs the grid's cells per direction"
+                                      " (entry 'grid'), none given");
     }
     if (cells.size() != dimension || total != static_cast<std::int64_t>(rows))
     {
-        throw std::invalid_argument("grid " + describeGrid(options.grid) + " does not fit: the model '"
-            + path + "' is " + std::to_string(dimension) + "D and the matrix has "
-            + std::to_string(rows) + " rows");
+        throw std::invalid_argument("grid " + describeGrid(options.grid) + " does not fit: the model '" + path
+                                    + "' is " + std::to_string(dimension) + "D and the matrix has "
+                                    + std::to_string(rows) + " rows");
     }
 
     // Row-major tensor with x fastest: (1, C, [nz,] ny, nx).
@@ -155,12 +151,7 @@ void LearnedPreconditioner::Impl::setupGrid
     outputShape.assign(shape.begin() + 2, shape.end());
 }
 
-
-void LearnedPreconditioner::Impl::setupGraph
-(
-    const CSRMatrix& matrix,
-    const std::vector<double>& diagRatio
-)
+void LearnedPreconditioner::Impl::setupGraph(const CSRMatrix& matrix, const std::vector<double>& diagRatio)
 {
     const std::int64_t n = static_cast<std::int64_t>(rows);
     const std::int64_t channels = static_cast<std::int64_t>(archive.metadata.inputCount());
@@ -181,19 +172,17 @@ void LearnedPreconditioner::Impl::setupGraph
             if (j == i) continue;
             from.push_back(i);
             to.push_back(j);
-            weight.push_back(matrix.value[k]*scale[i]*scale[j]);
+            weight.push_back(matrix.value[k] * scale[i] * scale[j]);
         }
     }
     const std::int64_t edges = static_cast<std::int64_t>(weight.size());
     edgeIndex = torch::empty({2, edges}, torch::kInt64);
     std::copy(from.begin(), from.end(), edgeIndex.data_ptr<std::int64_t>());
     std::copy(to.begin(), to.end(), edgeIndex.data_ptr<std::int64_t>() + edges);
-    edgeWeight = torch::tensor(weight, torch::kFloat64)
-        .to(archive.torchDevice, archive.dtype);
+    edgeWeight = torch::tensor(weight, torch::kFloat64).to(archive.torchDevice, archive.dtype);
     edgeIndex = edgeIndex.to(archive.torchDevice);
     outputShape = {n};
 }
-
 
 torch::Tensor LearnedPreconditioner::Impl::forward() const
 {
@@ -211,8 +200,7 @@ torch::Tensor LearnedPreconditioner::Impl::forward() const
     catch (const std::exception& e)
     {
         std::ostringstream os;
-        os << "forward() failed on input of shape " << nodes.sizes()
-           << (grid ? "" : " with edges") << ": ";
+        os << "forward() failed on input of shape " << nodes.sizes() << (grid ? "" : " with edges") << ": ";
         const std::string reason = e.what();
         throw ModelError(path, os.str() + reason.substr(0, reason.find('\n')));
     }
@@ -226,7 +214,8 @@ torch::Tensor LearnedPreconditioner::Impl::forward() const
     torch::Tensor squeezed = out;
     if (grid)
     {
-        if (squeezed.dim() == static_cast<int64_t>(outputShape.size()) + 2) squeezed = squeezed.squeeze(0).squeeze(0);
+        if (squeezed.dim() == static_cast<int64_t>(outputShape.size()) + 2)
+            squeezed = squeezed.squeeze(0).squeeze(0);
     }
     else if (squeezed.dim() == 2 && squeezed.size(1) == 1)
     {
@@ -235,13 +224,12 @@ torch::Tensor LearnedPreconditioner::Impl::forward() const
     if (squeezed.sizes() != torch::IntArrayRef(outputShape))
     {
         std::ostringstream os;
-        os << "forward() returned shape " << out.sizes() << "; expected "
-           << (grid ? "(1, 1, " : "(") << torch::IntArrayRef(outputShape) << (grid ? ")" : " or (n, 1))");
+        os << "forward() returned shape " << out.sizes() << "; expected " << (grid ? "(1, 1, " : "(")
+           << torch::IntArrayRef(outputShape) << (grid ? ")" : " or (n, 1))");
         throw ModelError(path, os.str());
     }
     return squeezed.reshape({-1}).to(torch::kCPU, torch::kFloat64).contiguous();
 }
-
 
 std::vector<double> LearnedPreconditioner::Impl::scaleMatrix(const CSRMatrix& matrix)
 {
@@ -255,15 +243,16 @@ std::vector<double> LearnedPreconditioner::Impl::scaleMatrix(const CSRMatrix& ma
         {
             if (!std::isfinite(matrix.value[k]))
             {
-                throw std::invalid_argument("LearnedPreconditioner: matrix entry ("
-                    + std::to_string(i) + ", " + std::to_string(matrix.column[k]) + ") is not finite");
+                throw std::invalid_argument("LearnedPreconditioner: matrix entry (" + std::to_string(i) + ", "
+                                            + std::to_string(matrix.column[k]) + ") is not finite");
             }
             if (matrix.column[k] == static_cast<std::int64_t>(i)) diagonal[i] += matrix.value[k];
         }
         if (!(diagonal[i] > 0))
         {
-            throw std::invalid_argument("LearnedPreconditioner: row " + std::to_string(i)
-                + " has diagonal " + std::to_string(diagonal[i])
+            throw std::invalid_argument(
+                "LearnedPreconditioner: row " + std::to_string(i) + " has diagonal "
+                + std::to_string(diagonal[i])
                 + "; a positive diagonal is needed (negate a negative definite system)");
         }
     }
@@ -274,21 +263,15 @@ std::vector<double> LearnedPreconditioner::Impl::scaleMatrix(const CSRMatrix& ma
     scale.resize(rows);
     for (std::size_t i = 0; i < rows; ++i)
     {
-        scale[i] = 1/std::sqrt(diagonal[i]);
-        diagRatio[i] = diagonal[i]/mean;
+        scale[i] = 1 / std::sqrt(diagonal[i]);
+        diagRatio[i] = diagonal[i] / mean;
     }
     return diagRatio;
 }
 
-
-LearnedPreconditioner::LearnedPreconditioner
-(
-    const std::string& modelFile,
-    const CSRMatrix& matrix,
-    const LearnedPreconditionerOptions& options
-)
-:
-    impl_(new Impl)
+LearnedPreconditioner::LearnedPreconditioner(
+    const std::string& modelFile, const CSRMatrix& matrix, const LearnedPreconditionerOptions& options)
+    : impl_(new Impl)
 {
     Impl& d = *impl_;
     d.path = modelFile;
@@ -321,15 +304,14 @@ LearnedPreconditioner::LearnedPreconditioner
     resetStatistics();
 }
 
-
 void LearnedPreconditioner::setMatrix(const CSRMatrix& matrix)
 {
     Impl& d = *impl_;
     if (matrix.rows != d.rows)
     {
         throw std::invalid_argument("LearnedPreconditioner::setMatrix: the matrix has "
-            + std::to_string(matrix.rows) + " rows, the preconditioner was built for "
-            + std::to_string(d.rows));
+                                    + std::to_string(matrix.rows) + " rows, the preconditioner was built for "
+                                    + std::to_string(d.rows));
     }
     const std::vector<double> diagRatio = d.scaleMatrix(matrix);
     if (d.grid)
@@ -342,11 +324,9 @@ void LearnedPreconditioner::setMatrix(const CSRMatrix& matrix)
     }
 }
 
-
 LearnedPreconditioner::~LearnedPreconditioner() = default;
 LearnedPreconditioner::LearnedPreconditioner(LearnedPreconditioner&&) noexcept = default;
 LearnedPreconditioner& LearnedPreconditioner::operator=(LearnedPreconditioner&&) noexcept = default;
-
 
 bool LearnedPreconditioner::apply(const double* r, double* z) const
 {
@@ -360,9 +340,9 @@ bool LearnedPreconditioner::apply(const double* r, double* z) const
     const std::size_t stride = d.grid ? 1 : d.archive.metadata.inputCount();
     for (std::size_t i = 0; i < d.rows; ++i)
     {
-        const double rs = d.scale[i]*r[i];
-        channel[i*stride] = rs;
-        sumSquares += rs*rs;
+        const double rs = d.scale[i] * r[i];
+        channel[i * stride] = rs;
+        sumSquares += rs * rs;
     }
     if (!std::isfinite(sumSquares))
     {
@@ -376,8 +356,8 @@ bool LearnedPreconditioner::apply(const double* r, double* z) const
     }
     else
     {
-        const double rms = std::sqrt(sumSquares/d.rows);
-        for (std::size_t i = 0; i < d.rows; ++i) channel[i*stride] /= rms;
+        const double rms = std::sqrt(sumSquares / d.rows);
+        for (std::size_t i = 0; i < d.rows; ++i) channel[i * stride] /= rms;
         // Channel c of row i: graph rows [i][c], grid planes [c][i].
         d.rangeCheck.countRows(channel, d.rows, d.rangeCount, stride, d.grid ? d.rows : 1);
 
@@ -386,41 +366,66 @@ bool LearnedPreconditioner::apply(const double* r, double* z) const
         const double* values = y.data_ptr<double>();
         for (std::size_t i = 0; i < d.rows; ++i)
         {
-            z[i] = rms*d.scale[i]*values[i];
+            z[i] = rms * d.scale[i] * values[i];
             finite = finite && std::isfinite(z[i]);
         }
         if (!finite)
         {
             ++d.fallbacks;
-            for (std::size_t i = 0; i < d.rows; ++i) z[i] = r[i]/d.diagonal[i];
+            for (std::size_t i = 0; i < d.rows; ++i) z[i] = r[i] / d.diagonal[i];
         }
     }
     d.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return finite;
 }
 
-
 bool LearnedPreconditioner::apply(const std::vector<double>& r, std::vector<double>& z) const
 {
     if (r.size() != impl_->rows)
     {
         throw std::invalid_argument("LearnedPreconditioner::apply: r has " + std::to_string(r.size())
-            + " entries, the matrix " + std::to_string(impl_->rows) + " rows");
+                                    + " entries, the matrix " + std::to_string(impl_->rows) + " rows");
     }
     z.resize(impl_->rows);
     return apply(r.data(), z.data());
 }
 
-
-std::size_t LearnedPreconditioner::rows() const { return impl_->rows; }
-const std::string& LearnedPreconditioner::path() const { return impl_->path; }
-const ModelMetadata& LearnedPreconditioner::metadata() const { return impl_->archive.metadata; }
-bool LearnedPreconditioner::isGrid() const { return impl_->grid; }
-const std::string& LearnedPreconditioner::device() const { return impl_->archive.device; }
-std::size_t LearnedPreconditioner::applications() const { return impl_->applications; }
-double LearnedPreconditioner::inferenceSeconds() const { return impl_->seconds; }
-std::size_t LearnedPreconditioner::fallbacks() const { return impl_->fallbacks; }
-const RangeCheck& LearnedPreconditioner::rangeCheck() const { return impl_->rangeCheck; }
+std::size_t LearnedPreconditioner::rows() const
+{
+    return impl_->rows;
+}
+const std::string& LearnedPreconditioner::path() const
+{
+    return impl_->path;
+}
+const ModelMetadata& LearnedPreconditioner::metadata() const
+{
+    return impl_->archive.metadata;
+}
+bool LearnedPreconditioner::isGrid() const
+{
+    return impl_->grid;
+}
+const std::string& LearnedPreconditioner::device() const
+{
+    return impl_->archive.device;
+}
+std::size_t LearnedPreconditioner::applications() const
+{
+    return impl_->applications;
+}
+double LearnedPreconditioner::inferenceSeconds() const
+{
+    return impl_->seconds;
+}
+std::size_t LearnedPreconditioner::fallbacks() const
+{
+    return impl_->fallbacks;
+}
+const RangeCheck& LearnedPreconditioner::rangeCheck() const
+{
+    return impl_->rangeCheck;
+}
 
 RangeCount LearnedPreconditioner::takeRangeCount() const
 {
@@ -437,7 +442,6 @@ void LearnedPreconditioner::resetStatistics()
     impl_->rangeCount.clear();
 }
 
-
 namespace referenceModels
 {
 
@@ -450,7 +454,8 @@ void writeGraphJacobi(const std::string& path)
     m.outputs = {"z"};
     writeModel(path,
         "def forward(self, x: Tensor, edgeIndex: Tensor, edgeWeight: Tensor) -> Tensor:\n"
-        "    return x[:, 0]\n", m);
+        "    return x[:, 0]\n",
+        m);
 }
 
 void writeGridJacobi(const std::string& path, int dimension)
@@ -462,13 +467,14 @@ void writeGridJacobi(const std::string& path, int dimension)
     ModelMetadata m;
     m.kind = LearnedPreconditioner::gridKind;
     m.description = "Jacobi's method as a " + std::to_string(dimension)
-        + "D grid preconditioner (z = residual channel), written by C++";
+                    + "D grid preconditioner (z = residual channel), written by C++";
     m.inputs = {residualChannel};
     m.outputs = {"z"};
     m.constants = {{"dimension", static_cast<double>(dimension)}};
     writeModel(path,
         "def forward(self, x: Tensor) -> Tensor:\n"
-        "    return x[:, 0:1]\n", m);
+        "    return x[:, 0:1]\n",
+        m);
 }
 
 } // namespace referenceModels

@@ -25,14 +25,14 @@ constexpr double singularPivotRatio = 1e-13;
 double norm(const std::vector<double>& x)
 {
     double s = 0;
-    for (double v : x) s += v*v;
+    for (double v : x) s += v * v;
     return std::sqrt(s);
 }
 
 double dot(const std::vector<double>& x, const std::vector<double>& y)
 {
     double s = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) s += x[i]*y[i];
+    for (std::size_t i = 0; i < x.size(); ++i) s += x[i] * y[i];
     return s;
 }
 
@@ -43,8 +43,7 @@ void requireFinite(const double* x, std::size_t n, const char* name)
         if (!std::isfinite(x[i]))
         {
             std::ostringstream os;
-            os << "mlcfd::LinearConstraint: " << name << '[' << i << "] = " << x[i]
-               << " is not finite";
+            os << "mlcfd::LinearConstraint: " << name << '[' << i << "] = " << x[i] << " is not finite";
             throw std::invalid_argument(os.str());
         }
     }
@@ -52,25 +51,26 @@ void requireFinite(const double* x, std::size_t n, const char* name)
 
 } // namespace
 
-
 const char* solverName(ConstraintSolver solver)
 {
     switch (solver)
     {
-        case ConstraintSolver::automatic: return "automatic";
-        case ConstraintSolver::cholesky: return "cholesky";
-        case ConstraintSolver::conjugateGradient: return "conjugateGradient";
+    case ConstraintSolver::automatic:
+        return "automatic";
+    case ConstraintSolver::cholesky:
+        return "cholesky";
+    case ConstraintSolver::conjugateGradient:
+        return "conjugateGradient";
     }
     return "unknown";
 }
-
 
 // ------------------------------------------------------------------- Impl
 
 struct LinearConstraint::Impl
 {
     CSRMatrix G;
-    CSRMatrix Gt;  // the columns of G, for forming G D G^T and the variances
+    CSRMatrix Gt; // the columns of G, for forming G D G^T and the variances
     LinearConstraintOptions options;
 
     // Dense factor of G D G^T + sigma2 I for the variances d it was built with.
@@ -85,8 +85,8 @@ struct LinearConstraint::Impl
     ConstraintSolver chooseSolver() const
     {
         if (options.solver != ConstraintSolver::automatic) return options.solver;
-        return G.rows <= options.denseRowLimit
-             ? ConstraintSolver::cholesky : ConstraintSolver::conjugateGradient;
+        return G.rows <= options.denseRowLimit ? ConstraintSolver::cholesky
+                                               : ConstraintSolver::conjugateGradient;
     }
 
     // y = (G D G^T + sigma2 I) x
@@ -95,19 +95,14 @@ struct LinearConstraint::Impl
         G.multiplyTransposed(x.data(), t.data());
         for (std::size_t k = 0; k < t.size(); ++k) t[k] *= d[k];
         G.multiply(t.data(), y.data());
-        for (std::size_t i = 0; i < y.size(); ++i) y[i] += options.constraintVariance*x[i];
+        for (std::size_t i = 0; i < y.size(); ++i) y[i] += options.constraintVariance * x[i];
     }
 
     // Jacobi-preconditioned CG from x = 0. Converges on a singular but
     // consistent system, since the iterates stay in the range of the matrix;
     // a breakdown is only possible for an inconsistent one.
-    std::size_t conjugateGradient
-    (
-        const std::vector<double>& d,
-        const std::vector<double>& rhs,
-        std::vector<double>& x,
-        bool& converged
-    )
+    std::size_t conjugateGradient(
+        const std::vector<double>& d, const std::vector<double>& rhs, std::vector<double>& x, bool& converged)
     {
         const std::size_t m = G.rows;
         std::vector<double> diag(m, options.constraintVariance);
@@ -115,22 +110,20 @@ struct LinearConstraint::Impl
         {
             for (std::int64_t p = G.rowStart[i]; p < G.rowStart[i + 1]; ++p)
             {
-                diag[i] += G.value[p]*G.value[p]*d[G.column[p]];
+                diag[i] += G.value[p] * G.value[p] * d[G.column[p]];
             }
         }
         CGSettings settings;
         settings.relativeTolerance = options.relativeTolerance;
-        settings.maxIterations = options.maxIterations ? options.maxIterations : 2*m + 100;
+        settings.maxIterations = options.maxIterations ? options.maxIterations : 2 * m + 100;
         x.assign(m, 0.0);
-        const CGResult result = mlcfd::conjugateGradient
-        (
+        const CGResult result = mlcfd::conjugateGradient(
             [&](const std::vector<double>& v, std::vector<double>& Av) { applySystem(d, v, Av); },
             [&](const std::vector<double>& r, std::vector<double>& z)
             {
-                for (std::size_t i = 0; i < m; ++i) z[i] = diag[i] > 0 ? r[i]/diag[i] : r[i];
+                for (std::size_t i = 0; i < m; ++i) z[i] = diag[i] > 0 ? r[i] / diag[i] : r[i];
             },
-            rhs, x, settings
-        );
+            rhs, x, settings);
         converged = result.converged;
         return result.iterations;
     }
@@ -147,14 +140,14 @@ struct LinearConstraint::Impl
             if (d[k] == 0) continue;
             for (std::int64_t p = Gt.rowStart[k]; p < Gt.rowStart[k + 1]; ++p)
             {
-                const double gi = Gt.value[p]*d[k];
+                const double gi = Gt.value[p] * d[k];
                 for (std::int64_t q = Gt.rowStart[k]; q < Gt.rowStart[k + 1]; ++q)
                 {
-                    a[Gt.column[p]*m + Gt.column[q]] += gi*Gt.value[q];
+                    a[Gt.column[p] * m + Gt.column[q]] += gi * Gt.value[q];
                 }
             }
         }
-        for (std::size_t i = 0; i < m; ++i) a[i*m + i] += options.constraintVariance;
+        for (std::size_t i = 0; i < m; ++i) a[i * m + i] += options.constraintVariance;
 
         auto [L, info] = torch::linalg_cholesky_ex(A);
         factorSingular = info.item<int>() != 0;
@@ -163,7 +156,7 @@ struct LinearConstraint::Impl
             const double* l = L.data_ptr<double>();
             for (std::size_t i = 0; i < m; ++i)
             {
-                if (!(l[i*m + i]*l[i*m + i] >= singularPivotRatio*a[i*m + i]) || a[i*m + i] == 0)
+                if (!(l[i * m + i] * l[i * m + i] >= singularPivotRatio * a[i * m + i]) || a[i * m + i] == 0)
                 {
                     factorSingular = true;
                     break;
@@ -184,8 +177,8 @@ struct LinearConstraint::Impl
     }
 
     // lambda = (G D G^T + sigma2 I)^{-1} rhs on the path chosen; updates the report.
-    void solve(const std::vector<double>& d, const std::vector<double>& rhs,
-               std::vector<double>& x, ConstraintReport& report)
+    void solve(const std::vector<double>& d, const std::vector<double>& rhs, std::vector<double>& x,
+        ConstraintReport& report)
     {
         if (report.solver == ConstraintSolver::cholesky)
         {
@@ -203,22 +196,20 @@ struct LinearConstraint::Impl
     void correct(const std::vector<double>& d, const std::vector<double>& lam, double* u)
     {
         G.multiplyTransposed(lam.data(), t.data());
-        for (std::size_t k = 0; k < G.numCols(); ++k) u[k] -= d[k]*t[k];
+        for (std::size_t k = 0; k < G.numCols(); ++k) u[k] -= d[k] * t[k];
     }
 };
 
-
 // ------------------------------------------------------- LinearConstraint
 
-LinearConstraint::LinearConstraint(CSRMatrix G, const LinearConstraintOptions& options)
-:
-    impl_(new Impl)
+LinearConstraint::LinearConstraint(CSRMatrix G, const LinearConstraintOptions& options) : impl_(new Impl)
 {
     G.check("mlcfd::LinearConstraint: G");
     if (!(options.constraintVariance >= 0) || !std::isfinite(options.constraintVariance))
     {
-        throw std::invalid_argument("mlcfd::LinearConstraint: constraintVariance = "
-            + std::to_string(options.constraintVariance) + " must be finite and >= 0");
+        throw std::invalid_argument(
+            "mlcfd::LinearConstraint: constraintVariance = " + std::to_string(options.constraintVariance)
+            + " must be finite and >= 0");
     }
     if (!(options.relativeTolerance > 0))
     {
@@ -255,8 +246,14 @@ LinearConstraint::~LinearConstraint() = default;
 LinearConstraint::LinearConstraint(LinearConstraint&&) noexcept = default;
 LinearConstraint& LinearConstraint::operator=(LinearConstraint&&) noexcept = default;
 
-const CSRMatrix& LinearConstraint::matrix() const { return impl_->G; }
-const LinearConstraintOptions& LinearConstraint::options() const { return impl_->options; }
+const CSRMatrix& LinearConstraint::matrix() const
+{
+    return impl_->G;
+}
+const LinearConstraintOptions& LinearConstraint::options() const
+{
+    return impl_->options;
+}
 
 double LinearConstraint::residual(const double* u, const double* b, const double* reference) const
 {
@@ -271,17 +268,11 @@ double LinearConstraint::residual(const double* u, const double* b, const double
         scale = std::max(scale, norm(Gref));
     }
     for (std::size_t i = 0; i < G.rows; ++i) Gu[i] -= b[i];
-    return norm(Gu)/std::max(scale, std::numeric_limits<double>::min());
+    return norm(Gu) / std::max(scale, std::numeric_limits<double>::min());
 }
 
-ConstraintReport LinearConstraint::apply
-(
-    const double* mean,
-    const double* variance,
-    const double* b,
-    double* newMean,
-    double* newVariance
-)
+ConstraintReport LinearConstraint::apply(
+    const double* mean, const double* variance, const double* b, double* newMean, double* newVariance)
 {
     const auto start = std::chrono::steady_clock::now();
     Impl& I = *impl_;
@@ -302,8 +293,7 @@ ConstraintReport LinearConstraint::apply
             if (variance[k] < 0)
             {
                 std::ostringstream os;
-                os << "mlcfd::LinearConstraint: variance[" << k << "] = " << variance[k]
-                   << " is negative";
+                os << "mlcfd::LinearConstraint: variance[" << k << "] = " << variance[k] << " is negative";
                 throw std::invalid_argument(os.str());
             }
         }
@@ -324,8 +314,8 @@ ConstraintReport LinearConstraint::apply
 
     // Scale of the residual: |b| or |G mu|, whichever is larger.
     G.multiply(mean, I.r.data());
-    const double scale = std::max({norm(std::vector<double>(b, b + m)), norm(I.r),
-                                   std::numeric_limits<double>::min()});
+    const double scale =
+        std::max({norm(std::vector<double>(b, b + m)), norm(I.r), std::numeric_limits<double>::min()});
     for (std::size_t i = 0; i < m; ++i) I.r[i] -= b[i];
 
     I.solve(d, I.r, I.lambda, report);
@@ -340,9 +330,9 @@ ConstraintReport LinearConstraint::apply
         G.multiply(newMean, I.r.data());
         for (std::size_t i = 0; i < m; ++i)
         {
-            I.r[i] -= b[i] + I.options.constraintVariance*I.lambda[i];
+            I.r[i] -= b[i] + I.options.constraintVariance * I.lambda[i];
         }
-        if (norm(I.r) > 1e-15*scale)
+        if (norm(I.r) > 1e-15 * scale)
         {
             I.solve(d, I.r, I.lambda, report);
             I.correct(d, I.lambda, newMean);
@@ -366,10 +356,10 @@ ConstraintReport LinearConstraint::apply
                 {
                     for (std::int64_t s = Gt.rowStart[k]; s < Gt.rowStart[k + 1]; ++s)
                     {
-                        q += Gt.value[p]*ai[Gt.column[p]*m + Gt.column[s]]*Gt.value[s];
+                        q += Gt.value[p] * ai[Gt.column[p] * m + Gt.column[s]] * Gt.value[s];
                     }
                 }
-                newVariance[k] = std::max(0.0, d[k] - d[k]*d[k]*q);
+                newVariance[k] = std::max(0.0, d[k] - d[k] * d[k] * q);
             }
         }
         else
@@ -383,16 +373,17 @@ ConstraintReport LinearConstraint::apply
                     continue;
                 }
                 std::fill(g.begin(), g.end(), 0.0);
-                for (std::int64_t p = Gt.rowStart[k]; p < Gt.rowStart[k + 1]; ++p) g[Gt.column[p]] = Gt.value[p];
+                for (std::int64_t p = Gt.rowStart[k]; p < Gt.rowStart[k + 1]; ++p)
+                    g[Gt.column[p]] = Gt.value[p];
                 I.solve(d, g, z, report);
-                newVariance[k] = std::max(0.0, d[k] - d[k]*d[k]*dot(g, z));
+                newVariance[k] = std::max(0.0, d[k] - d[k] * d[k] * dot(g, z));
             }
         }
     }
 
     G.multiply(newMean, I.r.data());
     for (std::size_t i = 0; i < m; ++i) I.r[i] -= b[i];
-    report.constraintResidual = norm(I.r)/scale;
+    report.constraintResidual = norm(I.r) / scale;
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return report;
 }
@@ -402,25 +393,22 @@ ConstraintReport LinearConstraint::project(std::vector<double>& u, const std::ve
     if (u.size() != cols() || b.size() != rows())
     {
         throw std::invalid_argument("mlcfd::LinearConstraint::project: u has " + std::to_string(u.size())
-            + " entries (expected " + std::to_string(cols()) + "), b has " + std::to_string(b.size())
-            + " (expected " + std::to_string(rows()) + ")");
+                                    + " entries (expected " + std::to_string(cols()) + "), b has "
+                                    + std::to_string(b.size()) + " (expected " + std::to_string(rows())
+                                    + ")");
     }
     return apply(u.data(), nullptr, b.data(), u.data(), nullptr);
 }
 
-ConstraintReport LinearConstraint::update
-(
-    std::vector<double>& mean,
-    std::vector<double>& variance,
-    const std::vector<double>& b
-)
+ConstraintReport LinearConstraint::update(
+    std::vector<double>& mean, std::vector<double>& variance, const std::vector<double>& b)
 {
     if (mean.size() != cols() || variance.size() != cols() || b.size() != rows())
     {
-        throw std::invalid_argument("mlcfd::LinearConstraint::update: mean/variance have "
-            + std::to_string(mean.size()) + "/" + std::to_string(variance.size())
-            + " entries (expected " + std::to_string(cols()) + "), b has " + std::to_string(b.size())
-            + " (expected " + std::to_string(rows()) + ")");
+        throw std::invalid_argument(
+            "mlcfd::LinearConstraint::update: mean/variance have " + std::to_string(mean.size()) + "/"
+            + std::to_string(variance.size()) + " entries (expected " + std::to_string(cols()) + "), b has "
+            + std::to_string(b.size()) + " (expected " + std::to_string(rows()) + ")");
     }
     return apply(mean.data(), variance.data(), b.data(), mean.data(), variance.data());
 }
@@ -433,7 +421,7 @@ std::vector<double> LinearConstraint::covariance(const double* variance)
     if (n > 4000)
     {
         throw std::invalid_argument("mlcfd::LinearConstraint::covariance: n = " + std::to_string(n)
-            + " unknowns is too many for a dense n x n covariance (limit 4000)");
+                                    + " unknowns is too many for a dense n x n covariance (limit 4000)");
     }
     std::vector<double> d(n, 1.0);
     if (variance)
@@ -443,8 +431,8 @@ std::vector<double> LinearConstraint::covariance(const double* variance)
         {
             if (variance[k] < 0)
             {
-                throw std::invalid_argument("mlcfd::LinearConstraint: variance["
-                    + std::to_string(k) + "] is negative");
+                throw std::invalid_argument(
+                    "mlcfd::LinearConstraint: variance[" + std::to_string(k) + "] is negative");
             }
         }
         d.assign(variance, variance + n);
@@ -457,19 +445,19 @@ std::vector<double> LinearConstraint::covariance(const double* variance)
         I.factorise(d);
         if (I.factorSingular) report.solver = ConstraintSolver::conjugateGradient;
     }
-    std::vector<double> S(n*n, 0.0), g(m), z(m), w(n);
+    std::vector<double> S(n * n, 0.0), g(m), z(m), w(n);
     for (std::size_t j = 0; j < n; ++j)
     {
-        S[j*n + j] = d[j];
+        S[j * n + j] = d[j];
         if (d[j] == 0 || I.Gt.rowStart[j] == I.Gt.rowStart[j + 1]) continue;
         std::fill(g.begin(), g.end(), 0.0);
         for (std::int64_t p = I.Gt.rowStart[j]; p < I.Gt.rowStart[j + 1]; ++p)
         {
-            g[I.Gt.column[p]] = I.Gt.value[p]*d[j];
+            g[I.Gt.column[p]] = I.Gt.value[p] * d[j];
         }
         I.solve(d, g, z, report);
         G.multiplyTransposed(z.data(), w.data());
-        for (std::size_t i = 0; i < n; ++i) S[i*n + j] -= d[i]*w[i];
+        for (std::size_t i = 0; i < n; ++i) S[i * n + j] -= d[i] * w[i];
     }
     return S;
 }

@@ -33,25 +33,26 @@ bool runningUnderMpi()
 void configureThreads(int requested)
 {
     static std::once_flag once;
-    std::call_once(once, [requested]()
-    {
-        int threads = requested;
-        if (threads <= 0)
+    std::call_once(once,
+        [requested]()
         {
-            if (const char* env = std::getenv("MLCFD_NUM_THREADS"))
+            int threads = requested;
+            if (threads <= 0)
             {
-                threads = std::atoi(env);
+                if (const char* env = std::getenv("MLCFD_NUM_THREADS"))
+                {
+                    threads = std::atoi(env);
+                }
+                else if (runningUnderMpi())
+                {
+                    threads = 1;
+                }
             }
-            else if (runningUnderMpi())
+            if (threads > 0)
             {
-                threads = 1;
+                at::set_num_threads(threads);
             }
-        }
-        if (threads > 0)
-        {
-            at::set_num_threads(threads);
-        }
-    });
+        });
 }
 
 std::string describeRow(const double* row, std::size_t width)
@@ -68,7 +69,6 @@ std::string describeRow(const double* row, std::size_t width)
 }
 
 } // namespace
-
 
 struct Model::Impl
 {
@@ -88,7 +88,6 @@ struct Model::Impl
     void load(const ModelOptions& options);
     torch::Tensor forward(const torch::Tensor& x) const;
 };
-
 
 ModelArchive loadModelArchive(const std::string& path, const std::string& requestedDevice, int threads)
 {
@@ -116,7 +115,8 @@ ModelArchive loadModelArchive(const std::string& path, const std::string& reques
     if (text.empty())
     {
         throw ModelError(path, std::string("has no metadata: the archive lacks the extra file ")
-            + ModelMetadata::archiveEntry + " (write models with mlcfd_model.py or mlcfd::writeModel)");
+                                   + ModelMetadata::archiveEntry
+                                   + " (write models with mlcfd_model.py or mlcfd::writeModel)");
     }
     metadata = ModelMetadata::fromJson(text, path);
 
@@ -131,7 +131,8 @@ ModelArchive loadModelArchive(const std::string& path, const std::string& reques
         if (p.scalar_type() != archive.dtype)
         {
             throw ModelError(path, "metadata entry 'dtype' says " + metadata.dtype
-                + " but the network's parameters are " + std::string(c10::toString(p.scalar_type())));
+                                       + " but the network's parameters are "
+                                       + std::string(c10::toString(p.scalar_type())));
         }
     }
 
@@ -144,8 +145,10 @@ ModelArchive loadModelArchive(const std::string& path, const std::string& reques
         }
         else
         {
-            std::cerr << "mlcfd model '" << path << "': CUDA requested but not available;"
-                " running on the CPU" << std::endl;
+            std::cerr << "mlcfd model '" << path
+                      << "': CUDA requested but not available;"
+                         " running on the CPU"
+                      << std::endl;
         }
     }
     else if (requestedDevice != "cpu")
@@ -158,7 +161,6 @@ ModelArchive loadModelArchive(const std::string& path, const std::string& reques
     return archive;
 }
 
-
 void Model::Impl::load(const ModelOptions& options)
 {
     ModelArchive archive = loadModelArchive(path, options.device, options.threads);
@@ -169,9 +171,7 @@ void Model::Impl::load(const ModelOptions& options)
     dtype = archive.dtype;
 
     const auto asTensor = [this](const std::vector<double>& v)
-    {
-        return torch::tensor(v, torch::kFloat64).to(torchDevice, dtype).unsqueeze(0);
-    };
+    { return torch::tensor(v, torch::kFloat64).to(torchDevice, dtype).unsqueeze(0); };
     const auto isIdentity = [](const std::vector<double>& mean, const std::vector<double>& scale)
     {
         for (std::size_t i = 0; i < mean.size(); ++i)
@@ -196,13 +196,12 @@ void Model::Impl::load(const ModelOptions& options)
     }
 }
 
-
 torch::Tensor Model::Impl::forward(const torch::Tensor& x) const
 {
     torch::Tensor in = x.to(torchDevice, dtype);
     if (normaliseInput)
     {
-        in = (in - inputMean)/inputStd;
+        in = (in - inputMean) / inputStd;
     }
 
     torch::jit::IValue result;
@@ -214,7 +213,8 @@ torch::Tensor Model::Impl::forward(const torch::Tensor& x) const
     {
         std::string reason = e.what();
         throw ModelError(path, "forward() failed on a (" + std::to_string(x.size(0)) + ", "
-            + std::to_string(x.size(1)) + ") input: " + reason.substr(0, reason.find('\n')));
+                                   + std::to_string(x.size(1))
+                                   + ") input: " + reason.substr(0, reason.find('\n')));
     }
     if (!result.isTensor())
     {
@@ -231,21 +231,18 @@ torch::Tensor Model::Impl::forward(const torch::Tensor& x) const
     {
         std::ostringstream os;
         os << "forward() returned shape " << out.sizes() << " for " << rows
-           << " rows; metadata 'outputs' declares " << width << " output(s), so ("
-           << rows << ", " << width << ") was expected";
+           << " rows; metadata 'outputs' declares " << width << " output(s), so (" << rows << ", " << width
+           << ") was expected";
         throw ModelError(path, os.str());
     }
     if (normaliseOutput)
     {
-        out = out*outputStd + outputMean;
+        out = out * outputStd + outputMean;
     }
     return out;
 }
 
-
-Model::Model(const std::string& path, const ModelOptions& options)
-:
-    impl_(new Impl)
+Model::Model(const std::string& path, const ModelOptions& options) : impl_(new Impl)
 {
     impl_->path = path;
     impl_->load(options);
@@ -253,12 +250,11 @@ Model::Model(const std::string& path, const ModelOptions& options)
     if (options.warmupRows > 0)
     {
         // First calls compile and allocate: pay that here, not in time step 1.
-        std::vector<double> in(options.warmupRows*inputCount(), 1.0);
-        std::vector<double> out(options.warmupRows*outputCount());
+        std::vector<double> in(options.warmupRows * inputCount(), 1.0);
+        std::vector<double> out(options.warmupRows * outputCount());
         torch::InferenceMode guard;
         impl_->forward(torch::from_blob(in.data(),
-            {static_cast<int64_t>(options.warmupRows), static_cast<int64_t>(inputCount())},
-            torch::kFloat64));
+            {static_cast<int64_t>(options.warmupRows), static_cast<int64_t>(inputCount())}, torch::kFloat64));
     }
 }
 
@@ -266,12 +262,30 @@ Model::~Model() = default;
 Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;
 
-const std::string& Model::path() const { return impl_->path; }
-const ModelMetadata& Model::metadata() const { return impl_->metadata; }
-const std::string& Model::device() const { return impl_->device; }
-int Model::threadCount() { return at::get_num_threads(); }
-const RangeCheck& Model::rangeCheck() const { return impl_->rangeCheck; }
-const RangeCount& Model::rangeCount() const { return impl_->rangeCount; }
+const std::string& Model::path() const
+{
+    return impl_->path;
+}
+const ModelMetadata& Model::metadata() const
+{
+    return impl_->metadata;
+}
+const std::string& Model::device() const
+{
+    return impl_->device;
+}
+int Model::threadCount()
+{
+    return at::get_num_threads();
+}
+const RangeCheck& Model::rangeCheck() const
+{
+    return impl_->rangeCheck;
+}
+const RangeCount& Model::rangeCount() const
+{
+    return impl_->rangeCount;
+}
 
 RangeCount Model::takeRangeCount() const
 {
@@ -280,37 +294,32 @@ RangeCount Model::takeRangeCount() const
     return count;
 }
 
-
-void Model::evaluate
-(
-    const double* input,
-    std::size_t rows,
-    std::size_t inputWidth,
-    double* output,
-    std::size_t outputWidth
-) const
+void Model::evaluate(const double* input, std::size_t rows, std::size_t inputWidth, double* output,
+    std::size_t outputWidth) const
 {
     const ModelMetadata& meta = impl_->metadata;
     if (inputWidth != meta.inputCount())
     {
         throw ModelError(impl_->path, "given " + std::to_string(inputWidth)
-            + " input column(s) but the model expects " + std::to_string(meta.inputCount()));
+                                          + " input column(s) but the model expects "
+                                          + std::to_string(meta.inputCount()));
     }
     if (outputWidth != meta.outputCount())
     {
         throw ModelError(impl_->path, "given room for " + std::to_string(outputWidth)
-            + " output column(s) but the model produces " + std::to_string(meta.outputCount()));
+                                          + " output column(s) but the model produces "
+                                          + std::to_string(meta.outputCount()));
     }
     if (rows == 0) return;
 
-    for (std::size_t i = 0; i < rows*inputWidth; ++i)
+    for (std::size_t i = 0; i < rows * inputWidth; ++i)
     {
         if (!std::isfinite(input[i]))
         {
-            const std::size_t row = i/inputWidth;
-            throw ModelError(impl_->path, "non-finite input '" + meta.inputs[i % inputWidth]
-                + "' in row " + std::to_string(row) + " "
-                + describeRow(input + row*inputWidth, inputWidth));
+            const std::size_t row = i / inputWidth;
+            throw ModelError(impl_->path, "non-finite input '" + meta.inputs[i % inputWidth] + "' in row "
+                                              + std::to_string(row) + " "
+                                              + describeRow(input + row * inputWidth, inputWidth));
         }
     }
 
@@ -318,28 +327,20 @@ void Model::evaluate
 
     torch::InferenceMode guard;
     // from_blob wraps the caller's memory; forward() never writes to it.
-    const torch::Tensor in = torch::from_blob
-    (
-        const_cast<double*>(input),
-        {static_cast<int64_t>(rows), static_cast<int64_t>(inputWidth)},
-        torch::kFloat64
-    );
+    const torch::Tensor in = torch::from_blob(const_cast<double*>(input),
+        {static_cast<int64_t>(rows), static_cast<int64_t>(inputWidth)}, torch::kFloat64);
     torch::Tensor out = impl_->forward(in);
-    torch::from_blob
-    (
-        output,
-        {static_cast<int64_t>(rows), static_cast<int64_t>(outputWidth)},
-        torch::kFloat64
-    ).copy_(out);
+    torch::from_blob(output, {static_cast<int64_t>(rows), static_cast<int64_t>(outputWidth)}, torch::kFloat64)
+        .copy_(out);
 
-    for (std::size_t i = 0; i < rows*outputWidth; ++i)
+    for (std::size_t i = 0; i < rows * outputWidth; ++i)
     {
         if (!std::isfinite(output[i]))
         {
-            const std::size_t row = i/outputWidth;
-            throw ModelError(impl_->path, "non-finite output '" + meta.outputs[i % outputWidth]
-                + "' in row " + std::to_string(row) + " for input "
-                + describeRow(input + row*inputWidth, inputWidth));
+            const std::size_t row = i / outputWidth;
+            throw ModelError(impl_->path, "non-finite output '" + meta.outputs[i % outputWidth] + "' in row "
+                                              + std::to_string(row) + " for input "
+                                              + describeRow(input + row * inputWidth, inputWidth));
         }
     }
 }

@@ -20,8 +20,7 @@ using json = nlohmann::json;
 
 std::string entryError(const std::string& entry, const std::string& problem)
 {
-    return std::string("metadata (") + ModelMetadata::archiveEntry + ") entry '"
-        + entry + "' " + problem;
+    return std::string("metadata (") + ModelMetadata::archiveEntry + ") entry '" + entry + "' " + problem;
 }
 
 std::vector<std::string> readNames(const json& j, const char* entry, const std::string& source)
@@ -71,27 +70,20 @@ std::vector<double> readNumbers(const json& j, const char* entry, const std::str
 }
 
 // Empty means identity; otherwise the size must match and the scale be > 0.
-void checkNormalisation
-(
-    std::vector<double>& mean,
-    std::vector<double>& scale,
-    std::size_t count,
-    const std::string& meanName,
-    const std::string& scaleName,
-    const std::string& source
-)
+void checkNormalisation(std::vector<double>& mean, std::vector<double>& scale, std::size_t count,
+    const std::string& meanName, const std::string& scaleName, const std::string& source)
 {
     if (mean.empty()) mean.assign(count, 0.0);
     if (scale.empty()) scale.assign(count, 1.0);
     if (mean.size() != count)
     {
-        throw ModelError(source, entryError(meanName, "has " + std::to_string(mean.size())
-            + " values for " + std::to_string(count) + " names"));
+        throw ModelError(source, entryError(meanName, "has " + std::to_string(mean.size()) + " values for "
+                                                          + std::to_string(count) + " names"));
     }
     if (scale.size() != count)
     {
-        throw ModelError(source, entryError(scaleName, "has " + std::to_string(scale.size())
-            + " values for " + std::to_string(count) + " names"));
+        throw ModelError(source, entryError(scaleName, "has " + std::to_string(scale.size()) + " values for "
+                                                           + std::to_string(count) + " names"));
     }
     for (std::size_t i = 0; i < count; ++i)
     {
@@ -125,7 +117,7 @@ TrainingRange readTrainingRange(const json& j, std::size_t inputs, const std::st
     if (!r.is_object())
     {
         throw ModelError(source, entryError(entry, "must be an object with rows, min, max"
-            " (and optionally quantiles)"));
+                                                   " (and optionally quantiles)"));
     }
     TrainingRange range;
     if (!r.contains("rows") || !r.at("rows").is_number_integer() || r.at("rows").get<long long>() <= 0)
@@ -137,8 +129,8 @@ TrainingRange readTrainingRange(const json& j, std::size_t inputs, const std::st
     {
         if (!list.is_array() || list.size() != inputs)
         {
-            throw ModelError(source, entryError("training_range/" + name, "must list "
-                + std::to_string(inputs) + " numbers, one per input"));
+            throw ModelError(source, entryError("training_range/" + name,
+                                         "must list " + std::to_string(inputs) + " numbers, one per input"));
         }
         std::vector<double> v;
         for (const json& x : list)
@@ -164,8 +156,8 @@ TrainingRange readTrainingRange(const json& j, std::size_t inputs, const std::st
     {
         if (range.min[i] > range.max[i])
         {
-            throw ModelError(source, entryError("training_range", "has min > max for input "
-                + std::to_string(i)));
+            throw ModelError(
+                source, entryError("training_range", "has min > max for input " + std::to_string(i)));
         }
     }
     if (r.contains("unchecked"))
@@ -177,18 +169,24 @@ TrainingRange readTrainingRange(const json& j, std::size_t inputs, const std::st
         const json& q = r.at("quantiles");
         if (!q.is_object())
         {
-            throw ModelError(source, entryError("training_range/quantiles",
-                "must map levels (\"0.01\") to lists of numbers"));
+            throw ModelError(source,
+                entryError("training_range/quantiles", "must map levels (\"0.01\") to lists of numbers"));
         }
         std::map<double, std::vector<double>> byLevel;
         for (const auto& item : q.items())
         {
             double level = -1;
-            try { level = std::stod(item.key()); } catch (const std::exception&) {}
+            try
+            {
+                level = std::stod(item.key());
+            }
+            catch (const std::exception&)
+            {
+            }
             if (!(level > 0 && level < 1))
             {
-                throw ModelError(source, entryError("training_range/quantiles", "has level '"
-                    + item.key() + "'; levels are numbers in (0, 1)"));
+                throw ModelError(source, entryError("training_range/quantiles",
+                                             "has level '" + item.key() + "'; levels are numbers in (0, 1)"));
             }
             byLevel[level] = values(item.value(), "quantiles/" + item.key());
         }
@@ -203,14 +201,13 @@ TrainingRange readTrainingRange(const json& j, std::size_t inputs, const std::st
 
 } // namespace
 
-
 void ModelMetadata::validate(const std::string& source)
 {
     if (formatVersion < 1 || formatVersion > currentFormatVersion)
     {
-        throw ModelError(source, entryError("format_version", "is "
-            + std::to_string(formatVersion) + "; this build reads versions 1 to "
-            + std::to_string(currentFormatVersion)));
+        throw ModelError(source, entryError("format_version", "is " + std::to_string(formatVersion)
+                                                                  + "; this build reads versions 1 to "
+                                                                  + std::to_string(currentFormatVersion)));
     }
     if (kind.empty())
     {
@@ -232,29 +229,30 @@ void ModelMetadata::validate(const std::string& source)
     if (!range.empty())
     {
         bool consistent = range.min.size() == inputs.size() && range.max.size() == inputs.size()
-            && range.quantiles.size() == range.levels.size();
+                          && range.quantiles.size() == range.levels.size();
         for (const auto& q : range.quantiles) consistent = consistent && q.size() == inputs.size();
         if (!consistent)
         {
-            throw ModelError(source, entryError("training_range", "must give min, max and each"
-                " quantile for all " + std::to_string(inputs.size()) + " inputs"));
+            throw ModelError(
+                source, entryError("training_range", "must give min, max and each"
+                                                     " quantile for all "
+                                                         + std::to_string(inputs.size()) + " inputs"));
         }
     }
     for (const std::string& name : trainingRange.unchecked)
     {
         if (std::find(inputs.begin(), inputs.end(), name) == inputs.end())
         {
-            throw ModelError(source, entryError("training_range/unchecked", "names '" + name
-                + "', which is not an input"));
+            throw ModelError(source,
+                entryError("training_range/unchecked", "names '" + name + "', which is not an input"));
         }
     }
     if (dtype != "float64" && dtype != "float32")
     {
-        throw ModelError(source, entryError("dtype", "is '" + dtype
-            + "'; expected \"float64\" or \"float32\""));
+        throw ModelError(
+            source, entryError("dtype", "is '" + dtype + "'; expected \"float64\" or \"float32\""));
     }
 }
-
 
 ModelMetadata ModelMetadata::fromJson(const std::string& text, const std::string& source)
 {
@@ -265,13 +263,12 @@ ModelMetadata ModelMetadata::fromJson(const std::string& text, const std::string
     }
     catch (const json::parse_error& e)
     {
-        throw ModelError(source, std::string("metadata (") + archiveEntry
-            + ") is not valid JSON: " + e.what());
+        throw ModelError(
+            source, std::string("metadata (") + archiveEntry + ") is not valid JSON: " + e.what());
     }
     if (!j.is_object())
     {
-        throw ModelError(source, std::string("metadata (") + archiveEntry
-            + ") must be a JSON object");
+        throw ModelError(source, std::string("metadata (") + archiveEntry + ") must be a JSON object");
     }
 
     ModelMetadata m;
@@ -344,7 +341,6 @@ ModelMetadata ModelMetadata::fromJson(const std::string& text, const std::string
     m.validate(source);
     return m;
 }
-
 
 std::string ModelMetadata::toJson() const
 {

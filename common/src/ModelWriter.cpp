@@ -10,12 +10,7 @@
 namespace mlcfd
 {
 
-void writeModel
-(
-    const std::string& path,
-    const std::string& torchScriptSource,
-    const ModelMetadata& metadata
-)
+void writeModel(const std::string& path, const std::string& torchScriptSource, const ModelMetadata& metadata)
 {
     ModelMetadata checked = metadata;
     checked.validate(path);
@@ -39,7 +34,6 @@ void writeModel
         throw ModelError(path, "cannot write: " + reason.substr(0, reason.find('\n')));
     }
 }
-
 
 namespace referenceModels
 {
@@ -69,7 +63,6 @@ std::string smagorinskyNutStar(double Ck, double Ce)
 
 } // namespace
 
-
 void writeSmagorinsky(const std::string& path, double Ck, double Ce)
 {
     ModelMetadata m;
@@ -83,7 +76,6 @@ void writeSmagorinsky(const std::string& path, double Ck, double Ce)
     writeModel(path, smagorinskyNutStar(Ck, Ce) + "    return nutStar\n", m);
 }
 
-
 void writeTensorBasisSmagorinsky(const std::string& path, double g2, double Ck, double Ce)
 {
     std::ostringstream ret;
@@ -93,13 +85,12 @@ void writeTensorBasisSmagorinsky(const std::string& path, double g2, double Ck, 
     ModelMetadata m;
     m.kind = TensorBasisClosure::kind;
     m.description = "Smagorinsky as a tensor-basis closure (g1 = -2 nutStar) plus a"
-        " constant g2, written by C++";
+                    " constant g2, written by C++";
     m.inputs = EddyViscosityClosure::featureNames();
     m.outputs = TensorBasisClosure::outputNames(2);
     m.constants = {{"Ck", Ck}, {"Ce", Ce}, {"g2", g2}};
     writeModel(path, smagorinskyNutStar(Ck, Ce) + ret.str(), m);
 }
-
 
 void writeJacobi(const std::string& path)
 {

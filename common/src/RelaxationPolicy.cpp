@@ -23,13 +23,12 @@ void expectWord(std::istream& is, const std::string& word)
     is >> found;
     if (!is || found != word)
     {
-        throw std::runtime_error("relaxation policy state: expected '" + word
-            + "' but found '" + found + "'");
+        throw std::runtime_error(
+            "relaxation policy state: expected '" + word + "' but found '" + found + "'");
     }
 }
 
-template <typename T>
-void readVector(std::istream& is, const std::string& label, std::vector<T>& v)
+template<typename T> void readVector(std::istream& is, const std::string& label, std::vector<T>& v)
 {
     expectWord(is, label);
     std::size_t n = 0;
@@ -39,18 +38,15 @@ void readVector(std::istream& is, const std::string& label, std::vector<T>& v)
     if (!is) throw std::runtime_error("relaxation policy state: truncated '" + label + "'");
 }
 
-template <typename T>
-void writeVector(std::ostream& os, const std::string& label, const std::vector<T>& v)
+template<typename T> void writeVector(std::ostream& os, const std::string& label, const std::vector<T>& v)
 {
     os << label << ' ' << v.size();
     for (const T& x : v) os << ' ' << x;
     os << '\n';
 }
 
-
 // The arm with the smallest value(arm) (the first of equals).
-template <typename Value>
-std::size_t bestArm(std::size_t arms, Value value)
+template<typename Value> std::size_t bestArm(std::size_t arms, Value value)
 {
     std::size_t best = 0;
     double bestValue = std::numeric_limits<double>::infinity();
@@ -71,26 +67,26 @@ std::vector<double> chebyshev(double z, std::size_t degree)
 {
     std::vector<double> T(degree + 1, 1.0);
     if (degree > 0) T[1] = z;
-    for (std::size_t i = 2; i <= degree; ++i) T[i] = 2*z*T[i - 1] - T[i - 2];
+    for (std::size_t i = 2; i <= degree; ++i) T[i] = 2 * z * T[i - 1] - T[i - 2];
     return T;
 }
 
 // @p x mapped from [lo, hi] to [-1, 1] (clamped).
 double toUnit(double x, double lo, double hi)
 {
-    return hi > lo ? std::clamp(2*(x - lo)/(hi - lo) - 1, -1.0, 1.0) : 0.0;
+    return hi > lo ? std::clamp(2 * (x - lo) / (hi - lo) - 1, -1.0, 1.0) : 0.0;
 }
 
 // Lower Cholesky factor of the n x n symmetric positive definite A.
 std::vector<double> cholesky(const double* A, std::size_t n)
 {
-    std::vector<double> L(n*n, 0.0);
+    std::vector<double> L(n * n, 0.0);
     for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = 0; j <= i; ++j)
         {
-            double s = A[i*n + j];
-            for (std::size_t k = 0; k < j; ++k) s -= L[i*n + k]*L[j*n + k];
-            L[i*n + j] = (i == j) ? std::sqrt(s) : s/L[j*n + j];
+            double s = A[i * n + j];
+            for (std::size_t k = 0; k < j; ++k) s -= L[i * n + k] * L[j * n + k];
+            L[i * n + j] = (i == j) ? std::sqrt(s) : s / L[j * n + j];
         }
     return L;
 }
@@ -100,28 +96,22 @@ std::vector<double> choleskySolve(const std::vector<double>& L, std::size_t n, s
 {
     for (std::size_t i = 0; i < n; ++i)
     {
-        for (std::size_t k = 0; k < i; ++k) x[i] -= L[i*n + k]*x[k];
-        x[i] /= L[i*n + i];
+        for (std::size_t k = 0; k < i; ++k) x[i] -= L[i * n + k] * x[k];
+        x[i] /= L[i * n + i];
     }
     for (std::size_t i = n; i-- > 0;)
     {
-        for (std::size_t k = i + 1; k < n; ++k) x[i] -= L[k*n + i]*x[k];
-        x[i] /= L[i*n + i];
+        for (std::size_t k = i + 1; k < n; ++k) x[i] -= L[k * n + i] * x[k];
+        x[i] /= L[i * n + i];
     }
     return x;
 }
-
 
 /// The same omega for every solve (a baseline).
 class FixedPolicy : public RelaxationPolicy
 {
 public:
-    explicit FixedPolicy(const RelaxationSettings& s)
-    :
-        RelaxationPolicy(s)
-    {
-        omegas_ = {s.omega};
-    }
+    explicit FixedPolicy(const RelaxationSettings& s) : RelaxationPolicy(s) { omegas_ = {s.omega}; }
     std::string name() const override { return "fixed"; }
 
 protected:
@@ -131,18 +121,15 @@ protected:
     void readState(std::istream&) override {}
 };
 
-
 /// Each arm once, then the best mean loss, with a random arm with
 /// probability epsilon (a baseline).
 class EpsilonGreedyPolicy : public RelaxationPolicy
 {
 public:
     explicit EpsilonGreedyPolicy(const RelaxationSettings& s)
-    :
-        RelaxationPolicy(s),
-        count_(omegas_.size(), 0),
-        sum_(omegas_.size(), 0.0)
-    {}
+        : RelaxationPolicy(s), count_(omegas_.size(), 0), sum_(omegas_.size(), 0.0)
+    {
+    }
     std::string name() const override { return "epsilonGreedy"; }
 
 protected:
@@ -155,12 +142,12 @@ protected:
         }
         if (uniform() < settings_.epsilon)
         {
-            return std::min(k - 1, static_cast<std::size_t>(uniform()*k));
+            return std::min(k - 1, static_cast<std::size_t>(uniform() * k));
         }
         std::size_t best = 0;
         for (std::size_t a = 1; a < k; ++a)
         {
-            if (sum_[a]/count_[a] < sum_[best]/count_[best]) best = a;
+            if (sum_[a] / count_[a] < sum_[best] / count_[best]) best = a;
         }
         return best;
     }
@@ -186,7 +173,6 @@ private:
     std::vector<double> sum_;
 };
 
-
 /// Tsallis-INF with alpha = 1/2 (Zimmert & Seldin, JMLR 2021), as used in
 /// "Learning to Relax" and PCGBandit: p_i = 4 (eta_t (Lhat_i - x))^-2 with
 /// eta_t = eta_0/sqrt(t) and x normalising p, and the reduced-variance loss
@@ -197,17 +183,16 @@ class TsallisInfPolicy : public RelaxationPolicy
 {
 public:
     explicit TsallisInfPolicy(const RelaxationSettings& s)
-    :
-        RelaxationPolicy(s),
-        lossEstimate_(omegas_.size(), 0.0),
-        probability_(omegas_.size(), 1.0/omegas_.size())
-    {}
+        : RelaxationPolicy(s), lossEstimate_(omegas_.size(), 0.0),
+          probability_(omegas_.size(), 1.0 / omegas_.size())
+    {
+    }
     std::string name() const override { return "tsallisInf"; }
 
 protected:
     std::size_t chooseArm(double) override
     {
-        eta_ = settings_.learningRate/std::sqrt(static_cast<double>(rounds_ + 1));
+        eta_ = settings_.learningRate / std::sqrt(static_cast<double>(rounds_ + 1));
         updateProbabilities();
         double u = uniform(), cumulative = 0;
         for (std::size_t a = 0; a < probability_.size(); ++a)
@@ -221,8 +206,8 @@ protected:
     {
         for (std::size_t a = 0; a < lossEstimate_.size(); ++a)
         {
-            const double baseline = probability_[a] >= eta_*eta_ ? 0.5 : 0.0;
-            lossEstimate_[a] += baseline + (a == arm ? (loss - baseline)/probability_[a] : 0.0);
+            const double baseline = probability_[a] >= eta_ * eta_ ? 0.5 : 0.0;
+            lossEstimate_[a] += baseline + (a == arm ? (loss - baseline) / probability_[a] : 0.0);
         }
     }
     void writeState(std::ostream& os) const override
@@ -244,25 +229,25 @@ private:
     {
         const double eta = eta_;
         const double minLoss = *std::min_element(lossEstimate_.begin(), lossEstimate_.end());
-        double x = minLoss - 2.0/eta;
+        double x = minLoss - 2.0 / eta;
         for (int iter = 0; iter < 100; ++iter)
         {
             double sum = 0, derivative = 0;
             for (double L : lossEstimate_)
             {
-                const double w = 1.0/(eta*(L - x));
-                sum += 4*w*w;
-                derivative += 8*w*w*w*eta;
+                const double w = 1.0 / (eta * (L - x));
+                sum += 4 * w * w;
+                derivative += 8 * w * w * w * eta;
             }
-            const double step = (sum - 1)/derivative;
+            const double step = (sum - 1) / derivative;
             x -= step;
-            if (std::abs(step) < 1e-14*(1 + std::abs(x))) break;
+            if (std::abs(step) < 1e-14 * (1 + std::abs(x))) break;
         }
         double total = 0;
         for (std::size_t a = 0; a < lossEstimate_.size(); ++a)
         {
-            const double w = 1.0/(eta*(lossEstimate_[a] - x));
-            probability_[a] = 4*w*w;
+            const double w = 1.0 / (eta * (lossEstimate_[a] - x));
+            probability_[a] = 4 * w * w;
             total += probability_[a];
         }
         for (double& p : probability_) p /= total;
@@ -274,7 +259,6 @@ private:
     double eta_ = 1;
 };
 
-
 /// Contextual: per-arm ridge regression of log(cost) on Chebyshev
 /// polynomials of the context, with a lower confidence bound for
 /// exploration (after the paper's ChebCB).
@@ -282,11 +266,8 @@ class ChebCBPolicy : public RelaxationPolicy
 {
 public:
     explicit ChebCBPolicy(const RelaxationSettings& s)
-    :
-        RelaxationPolicy(s),
-        nFeatures_(static_cast<std::size_t>(std::max(0, s.degree)) + 1),
-        gram_(omegas_.size()*nFeatures_*nFeatures_, 0.0),
-        moment_(omegas_.size()*nFeatures_, 0.0)
+        : RelaxationPolicy(s), nFeatures_(static_cast<std::size_t>(std::max(0, s.degree)) + 1),
+          gram_(omegas_.size() * nFeatures_ * nFeatures_, 0.0), moment_(omegas_.size() * nFeatures_, 0.0)
     {
         if (!(s.contextMax > s.contextMin))
         {
@@ -294,7 +275,7 @@ public:
         }
         for (std::size_t a = 0; a < omegas_.size(); ++a)
             for (std::size_t i = 0; i < nFeatures_; ++i)
-                gram_[(a*nFeatures_ + i)*nFeatures_ + i] = s.ridge;
+                gram_[(a * nFeatures_ + i) * nFeatures_ + i] = s.ridge;
     }
     std::string name() const override { return "chebCB"; }
 
@@ -303,18 +284,19 @@ protected:
     {
         const std::vector<double> phi = features(context);
         std::vector<double> theta, Ainv_phi;
-        return bestArm(omegas_.size(), [&](std::size_t a)
-        {
-            solve(a, moment(a), theta);
-            solve(a, phi, Ainv_phi);
-            double mean = 0, variance = 0;
-            for (std::size_t i = 0; i < nFeatures_; ++i)
+        return bestArm(omegas_.size(),
+            [&](std::size_t a)
             {
-                mean += theta[i]*phi[i];
-                variance += phi[i]*Ainv_phi[i];
-            }
-            return mean - settings_.confidence*std::sqrt(std::max(0.0, variance));
-        });
+                solve(a, moment(a), theta);
+                solve(a, phi, Ainv_phi);
+                double mean = 0, variance = 0;
+                for (std::size_t i = 0; i < nFeatures_; ++i)
+                {
+                    mean += theta[i] * phi[i];
+                    variance += phi[i] * Ainv_phi[i];
+                }
+                return mean - settings_.confidence * std::sqrt(std::max(0.0, variance));
+            });
     }
     // The target is log(cost): iteration counts vary by orders of magnitude
     // between contexts and change multiplicatively with omega, so in log
@@ -326,9 +308,9 @@ protected:
         const std::vector<double> phi = features(context);
         for (std::size_t i = 0; i < nFeatures_; ++i)
         {
-            moment_[arm*nFeatures_ + i] += phi[i]*target;
+            moment_[arm * nFeatures_ + i] += phi[i] * target;
             for (std::size_t j = 0; j < nFeatures_; ++j)
-                gram_[(arm*nFeatures_ + i)*nFeatures_ + j] += phi[i]*phi[j];
+                gram_[(arm * nFeatures_ + i) * nFeatures_ + j] += phi[i] * phi[j];
         }
     }
     void writeState(std::ostream& os) const override
@@ -340,8 +322,8 @@ protected:
     {
         readVector(is, "gram", gram_);
         readVector(is, "moment", moment_);
-        if (gram_.size() != omegas_.size()*nFeatures_*nFeatures_
-         || moment_.size() != omegas_.size()*nFeatures_)
+        if (gram_.size() != omegas_.size() * nFeatures_ * nFeatures_
+            || moment_.size() != omegas_.size() * nFeatures_)
         {
             throw std::runtime_error("chebCB state: sizes do not match the settings");
         }
@@ -354,20 +336,19 @@ private:
     }
     std::vector<double> moment(std::size_t arm) const
     {
-        return std::vector<double>(moment_.begin() + arm*nFeatures_,
-                                   moment_.begin() + (arm + 1)*nFeatures_);
+        return std::vector<double>(
+            moment_.begin() + arm * nFeatures_, moment_.begin() + (arm + 1) * nFeatures_);
     }
     // x = A_arm^-1 rhs (A is symmetric positive definite).
     void solve(std::size_t arm, const std::vector<double>& rhs, std::vector<double>& x) const
     {
-        x = choleskySolve(cholesky(&gram_[arm*nFeatures_*nFeatures_], nFeatures_), nFeatures_, rhs);
+        x = choleskySolve(cholesky(&gram_[arm * nFeatures_ * nFeatures_], nFeatures_), nFeatures_, rhs);
     }
 
     std::size_t nFeatures_;
     std::vector<double> gram_;
     std::vector<double> moment_;
 };
-
 
 /// One model of log(cost) for all arms: Bayesian ridge regression on the
 /// tensor Chebyshev basis T_i(omega) T_j(context) (i <= omegaDegree,
@@ -378,13 +359,9 @@ class ChebTSPolicy : public RelaxationPolicy
 {
 public:
     explicit ChebTSPolicy(const RelaxationSettings& s)
-    :
-        RelaxationPolicy(s),
-        omegaTerms_(static_cast<std::size_t>(std::max(0, s.omegaDegree)) + 1),
-        contextTerms_(static_cast<std::size_t>(std::max(0, s.degree)) + 1),
-        n_(omegaTerms_*contextTerms_),
-        gram_(n_*n_, 0.0),
-        moment_(n_, 0.0)
+        : RelaxationPolicy(s), omegaTerms_(static_cast<std::size_t>(std::max(0, s.omegaDegree)) + 1),
+          contextTerms_(static_cast<std::size_t>(std::max(0, s.degree)) + 1), n_(omegaTerms_ * contextTerms_),
+          gram_(n_ * n_, 0.0), moment_(n_, 0.0)
     {
         if (s.degree > 0 && !(s.contextMax > s.contextMin))
         {
@@ -402,14 +379,14 @@ public:
         priorMean_.assign(n_, 0.0);
         if (omegaTerms_ > 2)
         {
-            const std::size_t bowl = 2*contextTerms_;
+            const std::size_t bowl = 2 * contextTerms_;
             priorPrecision_[bowl] += s.priorWeight;
             priorMean_[bowl] = s.priorCurvature;
         }
         for (std::size_t i = 0; i < n_; ++i)
         {
-            gram_[i*n_ + i] = priorPrecision_[i];
-            moment_[i] = priorPrecision_[i]*priorMean_[i];
+            gram_[i * n_ + i] = priorPrecision_[i];
+            moment_[i] = priorPrecision_[i] * priorMean_[i];
         }
     }
     std::string name() const override { return "chebTS"; }
@@ -424,8 +401,8 @@ protected:
         for (double& x : z) x = normal();
         for (std::size_t i = n_; i-- > 0;)
         {
-            for (std::size_t k = i + 1; k < n_; ++k) z[i] -= L[k*n_ + i]*z[k];
-            z[i] /= L[i*n_ + i];
+            for (std::size_t k = i + 1; k < n_; ++k) z[i] -= L[k * n_ + i] * z[k];
+            z[i] /= L[i * n_ + i];
         }
         // Weighted residual sum of squares of the data alone:
         // sum w y^2 - 2 theta.(b - P m) + theta.(G - P) theta (P, m: prior).
@@ -433,20 +410,21 @@ protected:
         for (std::size_t i = 0; i < n_; ++i)
         {
             double Gtheta = 0;
-            for (std::size_t j = 0; j < n_; ++j) Gtheta += gram_[i*n_ + j]*mean[j];
-            fitted += mean[i]*(Gtheta - priorPrecision_[i]*mean[i])
-                - 2*mean[i]*(moment_[i] - priorPrecision_[i]*priorMean_[i]);
+            for (std::size_t j = 0; j < n_; ++j) Gtheta += gram_[i * n_ + j] * mean[j];
+            fitted += mean[i] * (Gtheta - priorPrecision_[i] * mean[i])
+                      - 2 * mean[i] * (moment_[i] - priorPrecision_[i] * priorMean_[i]);
         }
         // Noise variance: weak prior of 0.05^2 (5% in cost) worth 2 solves.
-        const double sigma = settings_.sampleScale
-            *std::sqrt((std::max(fitted, 0.0) + 2*0.0025)/(count_ + 2));
-        return bestArm(omegas_.size(), [&](std::size_t a)
-        {
-            const std::vector<double> phi = features(omegas_[a], context);
-            double value = 0;
-            for (std::size_t i = 0; i < n_; ++i) value += phi[i]*(mean[i] + sigma*z[i]);
-            return value;
-        });
+        const double sigma =
+            settings_.sampleScale * std::sqrt((std::max(fitted, 0.0) + 2 * 0.0025) / (count_ + 2));
+        return bestArm(omegas_.size(),
+            [&](std::size_t a)
+            {
+                const std::vector<double> phi = features(omegas_[a], context);
+                double value = 0;
+                for (std::size_t i = 0; i < n_; ++i) value += phi[i] * (mean[i] + sigma * z[i]);
+                return value;
+            });
     }
     // Weighted by cost/(running mean): the fit of log(cost) then favours
     // the arms that are good on the expensive solves, which make up the
@@ -454,14 +432,14 @@ protected:
     void learn(std::size_t arm, double, double cost, double context) override
     {
         const double y = std::log(std::max(cost, 1.0));
-        const double w = costSum_ > 0 ? cost*static_cast<double>(rounds_ + 1)/costSum_ : 1.0;
+        const double w = costSum_ > 0 ? cost * static_cast<double>(rounds_ + 1) / costSum_ : 1.0;
         const std::vector<double> phi = features(omegas_[arm], context);
         for (std::size_t i = 0; i < n_; ++i)
         {
-            moment_[i] += w*phi[i]*y;
-            for (std::size_t j = 0; j < n_; ++j) gram_[i*n_ + j] += w*phi[i]*phi[j];
+            moment_[i] += w * phi[i] * y;
+            for (std::size_t j = 0; j < n_; ++j) gram_[i * n_ + j] += w * phi[i] * phi[j];
         }
-        sumSquares_ += w*y*y;
+        sumSquares_ += w * y * y;
         ++count_;
     }
     void writeState(std::ostream& os) const override
@@ -478,7 +456,7 @@ protected:
         is >> sumSquares_;
         expectWord(is, "count");
         is >> count_;
-        if (!is || gram_.size() != n_*n_ || moment_.size() != n_)
+        if (!is || gram_.size() != n_ * n_ || moment_.size() != n_)
         {
             throw std::runtime_error("chebTS state: sizes do not match the settings");
         }
@@ -487,13 +465,13 @@ protected:
 private:
     std::vector<double> features(double omega, double context) const
     {
-        const std::vector<double> w = chebyshev(toUnit(omega, settings_.omegaMin, settings_.omegaMax),
-                                                omegaTerms_ - 1);
-        const std::vector<double> c = chebyshev(toUnit(context, settings_.contextMin, settings_.contextMax),
-                                                contextTerms_ - 1);
+        const std::vector<double> w =
+            chebyshev(toUnit(omega, settings_.omegaMin, settings_.omegaMax), omegaTerms_ - 1);
+        const std::vector<double> c =
+            chebyshev(toUnit(context, settings_.contextMin, settings_.contextMax), contextTerms_ - 1);
         std::vector<double> phi(n_);
         for (std::size_t i = 0; i < omegaTerms_; ++i)
-            for (std::size_t j = 0; j < contextTerms_; ++j) phi[i*contextTerms_ + j] = w[i]*c[j];
+            for (std::size_t j = 0; j < contextTerms_; ++j) phi[i * contextTerms_ + j] = w[i] * c[j];
         return phi;
     }
 
@@ -507,11 +485,8 @@ private:
 
 } // namespace
 
-
 RelaxationPolicy::RelaxationPolicy(const RelaxationSettings& settings)
-:
-    settings_(settings),
-    rng_(settings.seed)
+    : settings_(settings), rng_(settings.seed)
 {
     if (settings.arms < 1)
     {
@@ -520,55 +495,48 @@ RelaxationPolicy::RelaxationPolicy(const RelaxationSettings& settings)
     if (!(settings.omegaMin > 0) || !(settings.omegaMax < 2) || settings.omegaMax < settings.omegaMin)
     {
         throw std::invalid_argument("relaxation policy: omegaRange must lie in (0, 2)"
-            " with omegaMin <= omegaMax (SOR diverges outside)");
+                                    " with omegaMin <= omegaMax (SOR diverges outside)");
     }
     for (int a = 0; a < settings.arms; ++a)
     {
-        omegas_.push_back(settings.arms == 1 ? settings.omegaMin
-            : settings.omegaMin + (settings.omegaMax - settings.omegaMin)*a/(settings.arms - 1));
+        omegas_.push_back(
+            settings.arms == 1
+                ? settings.omegaMin
+                : settings.omegaMin + (settings.omegaMax - settings.omegaMin) * a / (settings.arms - 1));
     }
 }
 
-
 const std::vector<std::string>& RelaxationPolicy::names()
 {
-    static const std::vector<std::string> list{"fixed", "epsilonGreedy", "tsallisInf", "chebCB",
-                                               "chebTS"};
+    static const std::vector<std::string> list{"fixed", "epsilonGreedy", "tsallisInf", "chebCB", "chebTS"};
     return list;
 }
 
-
-std::unique_ptr<RelaxationPolicy> RelaxationPolicy::New
-(
-    const std::string& name,
-    const RelaxationSettings& settings
-)
+std::unique_ptr<RelaxationPolicy> RelaxationPolicy::New(
+    const std::string& name, const RelaxationSettings& settings)
 {
     if (name == "fixed") return std::make_unique<FixedPolicy>(settings);
     if (name == "epsilonGreedy") return std::make_unique<EpsilonGreedyPolicy>(settings);
     if (name == "tsallisInf") return std::make_unique<TsallisInfPolicy>(settings);
     if (name == "chebCB") return std::make_unique<ChebCBPolicy>(settings);
     if (name == "chebTS") return std::make_unique<ChebTSPolicy>(settings);
-    throw std::invalid_argument("unknown relaxation policy '" + name
-        + "' (fixed, epsilonGreedy, tsallisInf, chebCB, chebTS)");
+    throw std::invalid_argument(
+        "unknown relaxation policy '" + name + "' (fixed, epsilonGreedy, tsallisInf, chebCB, chebTS)");
 }
-
 
 double RelaxationPolicy::uniform()
 {
     // Explicit arithmetic: std::uniform_real_distribution differs between
     // standard libraries, which would break "same seed, same decisions".
-    return static_cast<double>(rng_() >> 11)*(1.0/9007199254740992.0);
+    return static_cast<double>(rng_() >> 11) * (1.0 / 9007199254740992.0);
 }
-
 
 double RelaxationPolicy::normal()
 {
-    const double u1 = 1.0 - uniform();   // (0, 1]
+    const double u1 = 1.0 - uniform(); // (0, 1]
     const double u2 = uniform();
-    return std::sqrt(-2*std::log(u1))*std::cos(6.283185307179586*u2);
+    return std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2);
 }
-
 
 std::size_t RelaxationPolicy::choose(double context)
 {
@@ -576,7 +544,6 @@ std::size_t RelaxationPolicy::choose(double context)
     lastContext_ = context;
     return lastArm_;
 }
-
 
 void RelaxationPolicy::observe(double cost)
 {
@@ -587,13 +554,12 @@ void RelaxationPolicy::observe(double cost)
     costSum_ += cost;
     // Twice the running mean makes a typical loss 1/2, as the estimator's
     // baseline; losses stay in [0, 1] as Tsallis-INF's bound assumes.
-    const double scale = settings_.costScale > 0 ? settings_.costScale
-        : 2*costSum_/static_cast<double>(rounds_ + 1);
-    const double loss = scale > 0 ? std::min(1.0, cost/scale) : 0.0;
+    const double scale =
+        settings_.costScale > 0 ? settings_.costScale : 2 * costSum_ / static_cast<double>(rounds_ + 1);
+    const double loss = scale > 0 ? std::min(1.0, cost / scale) : 0.0;
     learn(lastArm_, loss, cost, lastContext_);
     ++rounds_;
 }
-
 
 void RelaxationPolicy::write(std::ostream& os) const
 {
@@ -602,14 +568,13 @@ void RelaxationPolicy::write(std::ostream& os) const
     os << std::setprecision(17);
     os << stateHeader << ' ' << stateVersion << ' ' << name() << '\n';
     writeVector(os, "omegas", omegas_);
-    os << "rounds " << rounds_ << " lastArm " << lastArm_ << " lastContext " << lastContext_
-       << " costSum " << costSum_ << '\n';
+    os << "rounds " << rounds_ << " lastArm " << lastArm_ << " lastContext " << lastContext_ << " costSum "
+       << costSum_ << '\n';
     os << "rng " << rng_ << '\n';
     writeState(os);
     os.flags(flags);
     os.precision(precision);
 }
-
 
 void RelaxationPolicy::read(std::istream& is)
 {
@@ -619,16 +584,16 @@ void RelaxationPolicy::read(std::istream& is)
     is >> version >> policyName;
     if (version != stateVersion || policyName != name())
     {
-        throw std::runtime_error("relaxation policy state is version "
-            + std::to_string(version) + " of '" + policyName + "'; expected version "
-            + std::to_string(stateVersion) + " of '" + name() + "'");
+        throw std::runtime_error("relaxation policy state is version " + std::to_string(version) + " of '"
+                                 + policyName + "'; expected version " + std::to_string(stateVersion)
+                                 + " of '" + name() + "'");
     }
     std::vector<double> omegas;
     readVector(is, "omegas", omegas);
     if (omegas.size() != omegas_.size())
     {
         throw std::runtime_error("relaxation policy state has " + std::to_string(omegas.size())
-            + " arms; the settings give " + std::to_string(omegas_.size()));
+                                 + " arms; the settings give " + std::to_string(omegas_.size()));
     }
     for (std::size_t a = 0; a < omegas.size(); ++a)
     {
@@ -651,14 +616,12 @@ void RelaxationPolicy::read(std::istream& is)
     readState(is);
 }
 
-
 std::string RelaxationPolicy::state() const
 {
     std::ostringstream os;
     write(os);
     return os.str();
 }
-
 
 void RelaxationPolicy::setState(const std::string& text)
 {

@@ -19,23 +19,26 @@ void multiply(const double* A, const double* B, double* C)
         for (int j = 0; j < 3; ++j)
         {
             double sum = 0;
-            for (int k = 0; k < 3; ++k) sum += A[3*i + k]*B[3*k + j];
-            C[3*i + j] = sum;
+            for (int k = 0; k < 3; ++k) sum += A[3 * i + k] * B[3 * k + j];
+            C[3 * i + j] = sum;
         }
 }
 
-double trace(const double* A) { return A[0] + A[4] + A[8]; }
+double trace(const double* A)
+{
+    return A[0] + A[4] + A[8];
+}
 
 // C = A + B - (2/3)*tr(A) I with B = A^T-like partner (the symmetric sums
 // of the basis), or C = A - B.
 void combine(const double* A, const double* B, double sign, double* C)
 {
-    for (int k = 0; k < 9; ++k) C[k] = A[k] + sign*B[k];
+    for (int k = 0; k < 9; ++k) C[k] = A[k] + sign * B[k];
 }
 
 void removeTrace(double* A)
 {
-    const double third = trace(A)/3;
+    const double third = trace(A) / 3;
     A[0] -= third;
     A[4] -= third;
     A[8] -= third;
@@ -45,15 +48,14 @@ void removeTrace(double* A)
 void toSymm(const double* A, double* s6)
 {
     s6[0] = A[0];
-    s6[1] = 0.5*(A[1] + A[3]);
-    s6[2] = 0.5*(A[2] + A[6]);
+    s6[1] = 0.5 * (A[1] + A[3]);
+    s6[2] = 0.5 * (A[2] + A[6]);
     s6[3] = A[4];
-    s6[4] = 0.5*(A[5] + A[7]);
+    s6[4] = 0.5 * (A[5] + A[7]);
     s6[5] = A[8];
 }
 
 } // namespace
-
 
 std::vector<std::string> TensorBasisClosure::outputNames(std::size_t count)
 {
@@ -62,41 +64,28 @@ std::vector<std::string> TensorBasisClosure::outputNames(std::size_t count)
     return names;
 }
 
-
-TensorBasisClosure::TensorBasisClosure
-(
-    const std::string& modelPath,
-    const ModelOptions& options
-)
-:
-    model_(modelPath, options)
+TensorBasisClosure::TensorBasisClosure(const std::string& modelPath, const ModelOptions& options)
+    : model_(modelPath, options)
 {
     const ModelMetadata& meta = model_.metadata();
     if (meta.kind != kind)
     {
-        throw ModelError(modelPath, "metadata entry 'kind' is '" + meta.kind
-            + "' but a tensor-basis closure needs '" + kind + "'");
+        throw ModelError(modelPath,
+            "metadata entry 'kind' is '" + meta.kind + "' but a tensor-basis closure needs '" + kind + "'");
     }
     if (meta.inputs != EddyViscosityClosure::featureNames())
     {
         throw ModelError(modelPath, "metadata entry 'inputs' must be the six invariants"
-            " of an eddy-viscosity closure (trS trS2 trW2 trS3 trW2S trW2S2)");
+                                    " of an eddy-viscosity closure (trS trS2 trW2 trS3 trW2S trW2S2)");
     }
     if (meta.outputCount() > maxBasis || meta.outputs != outputNames(meta.outputCount()))
     {
         throw ModelError(modelPath, "metadata entry 'outputs' must be g1 .. gN with N <= 10"
-            " (coefficients of Pope's tensor basis)");
+                                    " (coefficients of Pope's tensor basis)");
     }
 }
 
-
-void TensorBasisClosure::basis
-(
-    const double S[9],
-    const double W[9],
-    double T[maxBasis][9],
-    std::size_t count
-)
+void TensorBasisClosure::basis(const double S[9], const double W[9], double T[maxBasis][9], std::size_t count)
 {
     // Only the products the first 'count' tensors need (the closure's hot
     // loop runs this for every cell).
@@ -142,47 +131,31 @@ void TensorBasisClosure::basis
     combine(WS2W2, W2S2W, -1, T[9]);
 }
 
-
 void TensorBasisClosure::evaluate(const double* gradU, std::size_t n)
 {
     const std::size_t count = basisCount();
-    features_.resize(EddyViscosityClosure::featureCount*n);
+    features_.resize(EddyViscosityClosure::featureCount * n);
     rateScale_.resize(n);
-    coefficients_.resize(count*n);
+    coefficients_.resize(count * n);
     EddyViscosityClosure::computeFeatures(gradU, n, features_.data(), rateScale_.data());
-    model_.evaluate(features_.data(), n, EddyViscosityClosure::featureCount,
-                    coefficients_.data(), count);
+    model_.evaluate(features_.data(), n, EddyViscosityClosure::featureCount, coefficients_.data(), count);
 }
 
-
-void TensorBasisClosure::computeTotalStress
-(
-    const double* gradU,
-    const double* delta,
-    std::size_t n,
-    double* tau
-)
+void TensorBasisClosure::computeTotalStress(
+    const double* gradU, const double* delta, std::size_t n, double* tau)
 {
-    std::vector<double> nut(n), extra(6*n);
+    std::vector<double> nut(n), extra(6 * n);
     computeStress(gradU, delta, n, nut.data(), extra.data());
     for (std::size_t cell = 0; cell < n; ++cell)
     {
-        const double* A = gradU + 9*cell;
-        const double S[6] = {A[0], 0.5*(A[1] + A[3]), 0.5*(A[2] + A[6]),
-                             A[4], 0.5*(A[5] + A[7]), A[8]};
-        for (int k = 0; k < 6; ++k) tau[6*cell + k] = extra[6*cell + k] - 2*nut[cell]*S[k];
+        const double* A = gradU + 9 * cell;
+        const double S[6] = {A[0], 0.5 * (A[1] + A[3]), 0.5 * (A[2] + A[6]), A[4], 0.5 * (A[5] + A[7]), A[8]};
+        for (int k = 0; k < 6; ++k) tau[6 * cell + k] = extra[6 * cell + k] - 2 * nut[cell] * S[k];
     }
 }
 
-
-void TensorBasisClosure::computeStress
-(
-    const double* gradU,
-    const double* delta,
-    std::size_t n,
-    double* nut,
-    double* tauExtra
-)
+void TensorBasisClosure::computeStress(
+    const double* gradU, const double* delta, std::size_t n, double* nut, double* tauExtra)
 {
     evaluate(gradU, n);
     const std::size_t count = basisCount();
@@ -190,36 +163,36 @@ void TensorBasisClosure::computeStress
     for (std::size_t cell = 0; cell < n; ++cell)
     {
         const double s = rateScale_[cell];
-        double* extra = tauExtra + 6*cell;
+        double* extra = tauExtra + 6 * cell;
         if (s == 0)
         {
             nut[cell] = 0;
             std::fill(extra, extra + 6, 0.0);
             continue;
         }
-        const double* A = gradU + 9*cell;
+        const double* A = gradU + 9 * cell;
         Matrix S, W;
         for (int i = 0; i < 3; ++i)
             for (int j = 0; j < 3; ++j)
             {
-                S[3*i + j] = 0.5*(A[3*i + j] + A[3*j + i])/s;
-                W[3*i + j] = 0.5*(A[3*i + j] - A[3*j + i])/s;
+                S[3 * i + j] = 0.5 * (A[3 * i + j] + A[3 * j + i]) / s;
+                W[3 * i + j] = 0.5 * (A[3 * i + j] - A[3 * j + i]) / s;
             }
         double T[maxBasis][9];
         basis(S, W, T, count);
 
-        const double* g = coefficients_.data() + count*cell;
-        const double scale = delta[cell]*delta[cell]*s*s;
+        const double* g = coefficients_.data() + count * cell;
+        const double scale = delta[cell] * delta[cell] * s * s;
         // nu_t >= 0 carries the dissipative part of g_1 implicitly.
-        const double nutStar = std::max(0.0, -0.5*g[0]);
-        nut[cell] = nutStar*delta[cell]*delta[cell]*s;
+        const double nutStar = std::max(0.0, -0.5 * g[0]);
+        nut[cell] = nutStar * delta[cell] * delta[cell] * s;
 
         Matrix tau = {};
         for (std::size_t b = 0; b < count; ++b)
         {
-            const double weight = (b == 0 ? g[0] + 2*nutStar : g[b])*scale;
+            const double weight = (b == 0 ? g[0] + 2 * nutStar : g[b]) * scale;
             if (weight == 0) continue;
-            for (int k = 0; k < 9; ++k) tau[k] += weight*T[b][k];
+            for (int k = 0; k < 9; ++k) tau[k] += weight * T[b][k];
         }
         toSymm(tau, extra);
     }

@@ -29,17 +29,17 @@ inline std::string scratchFile(const std::string& name)
 
 /// Expect @p statement to throw mlcfd::ModelError whose message contains
 /// both @p file and @p fragment.
-#define EXPECT_MODEL_ERROR(statement, file, fragment)                          \
-    try                                                                        \
-    {                                                                          \
-        statement;                                                             \
-        ADD_FAILURE() << "no mlcfd::ModelError from: " #statement;             \
-    }                                                                          \
-    catch (const mlcfd::ModelError& e)                                         \
-    {                                                                          \
-        const std::string message = e.what();                                  \
-        EXPECT_NE(message.find(file), std::string::npos) << message;           \
-        EXPECT_NE(message.find(fragment), std::string::npos) << message;       \
+#define EXPECT_MODEL_ERROR(statement, file, fragment)                                                        \
+    try                                                                                                      \
+    {                                                                                                        \
+        statement;                                                                                           \
+        ADD_FAILURE() << "no mlcfd::ModelError from: " #statement;                                           \
+    }                                                                                                        \
+    catch (const mlcfd::ModelError& e)                                                                       \
+    {                                                                                                        \
+        const std::string message = e.what();                                                                \
+        EXPECT_NE(message.find(file), std::string::npos) << message;                                         \
+        EXPECT_NE(message.find(fragment), std::string::npos) << message;                                     \
     }
 
 #endif

@@ -12,9 +12,9 @@
 #include <vector>
 
 using mlcfd::EddyViscosityClosure;
-using mlcfd_test::Tensor;
 using mlcfd_test::multiply;
 using mlcfd_test::rotation;
+using mlcfd_test::Tensor;
 using mlcfd_test::transpose;
 
 namespace
@@ -41,21 +41,20 @@ double smagorinskyNut(const Tensor& A, double delta, double Ck = 0.094, double C
 {
     double D[9], trD = 0;
     for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j)
-            D[3*i + j] = 0.5*(A[3*i + j] + A[3*j + i]);
-    for (int i = 0; i < 3; ++i) trD += D[4*i];
+        for (int j = 0; j < 3; ++j) D[3 * i + j] = 0.5 * (A[3 * i + j] + A[3 * j + i]);
+    for (int i = 0; i < 3; ++i) trD += D[4 * i];
     double devDD = 0;
     for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j)
-            devDD += (D[3*i + j] - (i == j ? trD/3 : 0))*D[3*i + j];
-    const double a = Ce/delta, b = 2.0/3.0*trD, c = 2*Ck*delta*devDD;
-    const double sqrtK = (-b + std::sqrt(b*b + 4*a*c))/(2*a);
-    return Ck*delta*sqrtK;
+        for (int j = 0; j < 3; ++j) devDD += (D[3 * i + j] - (i == j ? trD / 3 : 0)) * D[3 * i + j];
+    const double a = Ce / delta, b = 2.0 / 3.0 * trD, c = 2 * Ck * delta * devDD;
+    const double sqrtK = (-b + std::sqrt(b * b + 4 * a * c)) / (2 * a);
+    return Ck * delta * sqrtK;
 }
 
 std::string smagorinskyFile()
 {
-    static const std::string file = [] {
+    static const std::string file = []
+    {
         const std::string f = mlcfd_test::scratchFile("smagorinsky.pt");
         mlcfd::referenceModels::writeSmagorinsky(f);
         return f;
@@ -64,7 +63,6 @@ std::string smagorinskyFile()
 }
 
 } // namespace
-
 
 TEST(EddyViscosityClosure, FeaturesAreRotationInvariant)
 {
@@ -87,7 +85,7 @@ TEST(EddyViscosityClosure, FeaturesAreDimensionless)
     std::mt19937_64 rng(2);
     const Tensor A = randomTensor(rng);
     Tensor scaled = A;
-    for (double& x : scaled) x *= 3.7e4;  // other units or another flow speed
+    for (double& x : scaled) x *= 3.7e4; // other units or another flow speed
     const auto f = features(A), g = features(scaled);
     for (std::size_t k = 0; k < f.size(); ++k) EXPECT_NEAR(f[k], g[k], 1e-13);
     // Not trivially zero: a general gradient has all six invariants.
@@ -99,21 +97,21 @@ TEST(EddyViscosityClosure, SmagorinskyModelEqualsOpenFOAMsFormula)
     EddyViscosityClosure closure(smagorinskyFile());
     std::mt19937_64 rng(3);
     const std::size_t n = 1000;
-    std::vector<double> gradU(9*n), delta(n), nut(n);
+    std::vector<double> gradU(9 * n), delta(n), nut(n);
     for (std::size_t i = 0; i < n; ++i)
     {
         const Tensor A = randomTensor(rng, 50.0);
-        std::copy(A.begin(), A.end(), gradU.begin() + 9*i);
-        delta[i] = 0.01*(1 + i % 7);
+        std::copy(A.begin(), A.end(), gradU.begin() + 9 * i);
+        delta[i] = 0.01 * (1 + i % 7);
     }
     closure.computeNut(gradU.data(), delta.data(), n, nut.data());
     for (std::size_t i = 0; i < n; ++i)
     {
         Tensor A;
-        std::copy(gradU.begin() + 9*i, gradU.begin() + 9*i + 9, A.begin());
+        std::copy(gradU.begin() + 9 * i, gradU.begin() + 9 * i + 9, A.begin());
         const double expected = smagorinskyNut(A, delta[i]);
         ASSERT_GT(expected, 0);
-        EXPECT_NEAR(nut[i], expected, 1e-12*expected) << "cell " << i;
+        EXPECT_NEAR(nut[i], expected, 1e-12 * expected) << "cell " << i;
     }
 }
 
@@ -123,11 +121,11 @@ TEST(EddyViscosityClosure, PythonSmagorinskyEqualsCppSmagorinsky)
     EddyViscosityClosure py(mlcfd_test::pythonModel("smagorinsky_py.pt"));
     std::mt19937_64 rng(4);
     const std::size_t n = 100;
-    std::vector<double> gradU(9*n), delta(n, 0.02), a(n), b(n);
+    std::vector<double> gradU(9 * n), delta(n, 0.02), a(n), b(n);
     for (double& x : gradU) x = std::normal_distribution<double>()(rng);
     cpp.computeNut(gradU.data(), delta.data(), n, a.data());
     py.computeNut(gradU.data(), delta.data(), n, b.data());
-    for (std::size_t i = 0; i < n; ++i) EXPECT_NEAR(a[i], b[i], 1e-15*std::abs(a[i]));
+    for (std::size_t i = 0; i < n; ++i) EXPECT_NEAR(a[i], b[i], 1e-15 * std::abs(a[i]));
 }
 
 TEST(EddyViscosityClosure, ZeroGradientGivesZeroViscosity)
@@ -147,8 +145,10 @@ TEST(EddyViscosityClosure, NegativeModelOutputIsClippedToZero)
     m.inputs = EddyViscosityClosure::featureNames();
     m.outputs = {"nutStar"};
     const std::string file = mlcfd_test::scratchFile("negative.pt");
-    mlcfd::writeModel(file, "def forward(self, x: Tensor) -> Tensor:\n"
-                            "    return -1.0 - x[:, 0:1]*x[:, 0:1]\n", m);
+    mlcfd::writeModel(file,
+        "def forward(self, x: Tensor) -> Tensor:\n"
+        "    return -1.0 - x[:, 0:1]*x[:, 0:1]\n",
+        m);
     EddyViscosityClosure closure(file);
     const Tensor A{1, 2, 3, 4, 5, 6, 7, 8, 10};
     const double delta = 0.1;
@@ -170,7 +170,9 @@ TEST(EddyViscosityClosure, RejectsModelsWithOtherInputs)
     m.inputs = {"trS", "trS2", "trW2", "trS3", "trW2S", "Q"};
     m.outputs = {"nutStar"};
     const std::string file = mlcfd_test::scratchFile("other_inputs.pt");
-    mlcfd::writeModel(file, "def forward(self, x: Tensor) -> Tensor:\n"
-                            "    return x[:, 0:1]\n", m);
+    mlcfd::writeModel(file,
+        "def forward(self, x: Tensor) -> Tensor:\n"
+        "    return x[:, 0:1]\n",
+        m);
     EXPECT_MODEL_ERROR(EddyViscosityClosure{file}, file, "'inputs' must be (trS trS2");
 }

@@ -25,15 +25,15 @@ namespace
 struct Poisson2D
 {
     explicit Poisson2D(int m)
-    :
-        matrix(mlcfd::poissonMatrix({m, m}, mlcfd::PoissonBoundary::dirichlet, coefficients(m)))
-    {}
+        : matrix(mlcfd::poissonMatrix({m, m}, mlcfd::PoissonBoundary::dirichlet, coefficients(m)))
+    {
+    }
 
     static std::vector<double> coefficients(int m)
     {
-        std::vector<double> k(m*m);
+        std::vector<double> k(m * m);
         for (int j = 0; j < m; ++j)
-            for (int i = 0; i < m; ++i) k[j*m + i] = i < m/2 ? 1.0 : 100.0;
+            for (int i = 0; i < m; ++i) k[j * m + i] = i < m / 2 ? 1.0 : 100.0;
         return k;
     }
 
@@ -69,10 +69,8 @@ std::size_t plainCGIterations(const Poisson2D& A, const Vector& b, double tol)
     mlcfd::CGSettings settings;
     settings.relativeTolerance = tol;
     settings.maxIterations = 10000;
-    const auto result = mlcfd::conjugateGradient
-    (
-        [&A](const Vector& v, Vector& Av) { A.apply(v, Av); }, {}, b, x, settings
-    );
+    const auto result =
+        mlcfd::conjugateGradient([&A](const Vector& v, Vector& Av) { A.apply(v, Av); }, {}, b, x, settings);
     EXPECT_TRUE(result.converged);
     return result.iterations;
 }
@@ -81,7 +79,7 @@ class FlexibleCGTest : public ::testing::Test
 {
 protected:
     Poisson2D poisson{24};
-    Vector b = rightHandSide(24*24);
+    Vector b = rightHandSide(24 * 24);
     FlexibleCG::Operator A = [this](const Vector& x, Vector& y) { poisson.apply(x, y); };
     double tol = 1e-8;
     std::size_t cgIterations = plainCGIterations(poisson, b, tol);
@@ -96,17 +94,13 @@ protected:
 
     /// Solve from x = 0 with @p M, check convergence to the tolerance of the
     /// true residual, return the result.
-    mlcfd::FlexibleCGResult solveAndCheck
-    (
-        const FlexibleCG::Preconditioner& M,
-        const FlexibleCGSettings& s,
-        const std::string& what
-    ) const
+    mlcfd::FlexibleCGResult solveAndCheck(
+        const FlexibleCG::Preconditioner& M, const FlexibleCGSettings& s, const std::string& what) const
     {
         Vector x(b.size(), 0.0);
         const auto result = FlexibleCG(s).solve(A, M, b, x);
         EXPECT_TRUE(result.converged) << what;
-        EXPECT_LE(trueResidual(x), 1.01*tol) << what;
+        EXPECT_LE(trueResidual(x), 1.01 * tol) << what;
         return result;
     }
 
@@ -117,15 +111,14 @@ protected:
         double rr = 0, bb = 0;
         for (std::size_t i = 0; i < b.size(); ++i)
         {
-            rr += (b[i] - Ax[i])*(b[i] - Ax[i]);
-            bb += b[i]*b[i];
+            rr += (b[i] - Ax[i]) * (b[i] - Ax[i]);
+            bb += b[i] * b[i];
         }
-        return std::sqrt(rr/bb);
+        return std::sqrt(rr / bb);
     }
 };
 
 } // namespace
-
 
 TEST_F(FlexibleCGTest, IdentityPreconditionerIsPlainCG)
 {
@@ -141,8 +134,8 @@ TEST_F(FlexibleCGTest, IdentityPreconditionerIsPlainCG)
     // Same method as classical CG; on this ill-conditioned problem round-off
     // shifts the count by a few (1% measured); a broken recurrence moves it
     // by a factor.
-    EXPECT_LE(double(result.iterations), 1.03*double(cgIterations));
-    EXPECT_GE(double(result.iterations), 0.97*double(cgIterations));
+    EXPECT_LE(double(result.iterations), 1.03 * double(cgIterations));
+    EXPECT_GE(double(result.iterations), 0.97 * double(cgIterations));
 }
 
 TEST_F(FlexibleCGTest, JacobiNeedsFewerIterationsThanCG)
@@ -151,7 +144,7 @@ TEST_F(FlexibleCGTest, JacobiNeedsFewerIterationsThanCG)
     const auto jacobi = [&](const Vector& r, Vector& z)
     {
         z.resize(r.size());
-        for (std::size_t i = 0; i < r.size(); ++i) z[i] = r[i]/diag[i];
+        for (std::size_t i = 0; i < r.size(); ++i) z[i] = r[i] / diag[i];
     };
     EXPECT_LT(solveAndCheck(jacobi, settings(), "Jacobi").iterations, cgIterations);
 }
@@ -164,8 +157,8 @@ TEST_F(FlexibleCGTest, NonlinearPreconditionerConverges)
     {
         z.resize(r.size());
         for (std::size_t i = 0; i < r.size(); ++i)
-            z[i] = r[i]/diag[i]*(1 + 0.3*std::tanh(5*r[i]))
-                 + (i > 0 ? 0.1*r[i - 1]/diag[i] : 0.0);
+            z[i] =
+                r[i] / diag[i] * (1 + 0.3 * std::tanh(5 * r[i])) + (i > 0 ? 0.1 * r[i - 1] / diag[i] : 0.0);
     };
     EXPECT_LE(solveAndCheck(nonlinear, settings(), "nonlinear").iterations, cgIterations);
 }
@@ -174,20 +167,26 @@ TEST_F(FlexibleCGTest, BadPreconditionersFallBackToCG)
 {
     std::mt19937_64 rng(11);
     std::normal_distribution<double> normal;
-    const std::vector<FlexibleCG::Preconditioner> bad
-    {
+    const std::vector<FlexibleCG::Preconditioner> bad{
         [](const Vector& r, Vector& z) { z.assign(r.size(), 0.0); },
-        [](const Vector& r, Vector& z) { z = r; for (double& v : z) v = -v; },
+        [](const Vector& r, Vector& z)
+        {
+            z = r;
+            for (double& v : z) v = -v;
+        },
         [](const Vector& r, Vector& z) { z.assign(r.size(), std::numeric_limits<double>::quiet_NaN()); },
-        [&](const Vector& r, Vector& z) { z.resize(r.size()); for (double& v : z) v = normal(rng); },
+        [&](const Vector& r, Vector& z)
+        {
+            z.resize(r.size());
+            for (double& v : z) v = normal(rng);
+        },
         [](const Vector& r, Vector& z) { z.assign(r.size() - 1, 1.0); },
     };
     // Unpreconditioned runs of the same method (keptDirections 2): within
     // round-off of classical CG on this ill-conditioned problem.
     const auto identity = [](const Vector& r, Vector& z) { z = r; };
-    const std::size_t unpreconditioned =
-        solveAndCheck(identity, settings(), "identity").iterations;
-    EXPECT_LE(double(unpreconditioned), 1.02*double(cgIterations));
+    const std::size_t unpreconditioned = solveAndCheck(identity, settings(), "identity").iterations;
+    EXPECT_LE(double(unpreconditioned), 1.02 * double(cgIterations));
     for (std::size_t k = 0; k < bad.size(); ++k)
     {
         const std::string what = "bad preconditioner " + std::to_string(k);

@@ -31,7 +31,7 @@ CSRMatrix poisson(int nx, int ny, int nz = 1, bool variable = true)
     std::vector<double> k;
     for (int kz = 0; variable && kz < nz; ++kz)
         for (int j = 0; j < ny; ++j)
-            for (int i = 0; i < nx; ++i) k.push_back(1.0 + 0.5*((i + 2*j + 3*kz) % 3));
+            for (int i = 0; i < nx; ++i) k.push_back(1.0 + 0.5 * ((i + 2 * j + 3 * kz) % 3));
     std::vector<std::int64_t> cells{nx, ny};
     if (nz > 1) cells.push_back(nz);
     return mlcfd::poissonMatrix(cells, mlcfd::PoissonBoundary::dirichlet, k);
@@ -56,23 +56,18 @@ Vector randomVector(std::size_t n, unsigned seed = 7)
 }
 
 // A model of the given kind from TorchScript source.
-std::string writePreconditioner
-(
-    const std::string& name,
-    const std::string& kind,
-    const std::string& body,
-    const std::vector<std::string>& inputs = {"residual"},
-    int dimension = 0
-)
+std::string writePreconditioner(const std::string& name, const std::string& kind, const std::string& body,
+    const std::vector<std::string>& inputs = {"residual"}, int dimension = 0)
 {
     mlcfd::ModelMetadata m;
     m.kind = kind;
     m.inputs = inputs;
     m.outputs = {"z"};
     if (dimension) m.constants["dimension"] = dimension;
-    const std::string signature = kind == LearnedPreconditioner::graphKind
-        ? "def forward(self, x: Tensor, edgeIndex: Tensor, edgeWeight: Tensor) -> Tensor:\n"
-        : "def forward(self, x: Tensor) -> Tensor:\n";
+    const std::string signature =
+        kind == LearnedPreconditioner::graphKind
+            ? "def forward(self, x: Tensor, edgeIndex: Tensor, edgeWeight: Tensor) -> Tensor:\n"
+            : "def forward(self, x: Tensor) -> Tensor:\n";
     const std::string path = mlcfd_test::scratchFile(name);
     mlcfd::writeModel(path, signature + body, m);
     return path;
@@ -81,12 +76,11 @@ std::string writePreconditioner
 double rmsOfScaled(const Vector& r, const Vector& d)
 {
     double sum = 0;
-    for (std::size_t i = 0; i < r.size(); ++i) sum += r[i]*r[i]/d[i];
-    return std::sqrt(sum/r.size());
+    for (std::size_t i = 0; i < r.size(); ++i) sum += r[i] * r[i] / d[i];
+    return std::sqrt(sum / r.size());
 }
 
 } // namespace
-
 
 TEST(LearnedPreconditioner, JacobiReferenceModelsAreJacobi)
 {
@@ -114,19 +108,18 @@ TEST(LearnedPreconditioner, JacobiReferenceModelsAreJacobi)
         const Vector d = diagonalOf(*c.second), r = randomVector(d.size());
         Vector z;
         EXPECT_TRUE(c.first.apply(r, z));
-        for (std::size_t i = 0; i < d.size(); ++i) EXPECT_NEAR(z[i], r[i]/d[i], 1e-14) << c.first.path();
+        for (std::size_t i = 0; i < d.size(); ++i) EXPECT_NEAR(z[i], r[i] / d[i], 1e-14) << c.first.path();
         EXPECT_EQ(c.first.applications(), 1u);
         EXPECT_GE(c.first.inferenceSeconds(), 0.0);
     }
 }
 
-
 TEST(LearnedPreconditioner, ScaleAndUnitInvariantWithANonlinearNetwork)
 {
     // tanh makes the network nonlinear: only the contract's scaling can make
     // z scale with r and with 1/A.
-    const std::string path = writePreconditioner("tanh.pt", LearnedPreconditioner::graphKind,
-        "    return torch.tanh(x[:, 0]) + 0.1*x[:, 0]\n");
+    const std::string path = writePreconditioner(
+        "tanh.pt", LearnedPreconditioner::graphKind, "    return torch.tanh(x[:, 0]) + 0.1*x[:, 0]\n");
     CSRMatrix A = poisson(8, 7, 3);
     const Vector r = randomVector(A.rows);
     Vector r7 = r, z, z7, z5;
@@ -138,11 +131,10 @@ TEST(LearnedPreconditioner, ScaleAndUnitInvariantWithANonlinearNetwork)
     LearnedPreconditioner(path, A).apply(r, z5);
     for (std::size_t i = 0; i < A.rows; ++i)
     {
-        EXPECT_NEAR(z7[i], 7*z[i], 1e-12*std::abs(z7[i]) + 1e-15);
-        EXPECT_NEAR(z5[i], z[i]/5, 1e-13*std::abs(z[i]) + 1e-15);
+        EXPECT_NEAR(z7[i], 7 * z[i], 1e-12 * std::abs(z7[i]) + 1e-15);
+        EXPECT_NEAR(z5[i], z[i] / 5, 1e-13 * std::abs(z[i]) + 1e-15);
     }
 }
-
 
 TEST(LearnedPreconditioner, GridOrderIsXFastest)
 {
@@ -161,12 +153,11 @@ TEST(LearnedPreconditioner, GridOrderIsXFastest)
         for (int j = 0; j < ny; ++j)
             for (int i = 0; i < nx; ++i)
             {
-                const int row = i + nx*(j + ny*k), mirror = (nx - 1 - i) + nx*(j + ny*k);
-                const double expected = rho/std::sqrt(d[row])*(r[mirror]/std::sqrt(d[mirror]))/rho;
+                const int row = i + nx * (j + ny * k), mirror = (nx - 1 - i) + nx * (j + ny * k);
+                const double expected = rho / std::sqrt(d[row]) * (r[mirror] / std::sqrt(d[mirror])) / rho;
                 EXPECT_NEAR(z[row], expected, 1e-13);
             }
 }
-
 
 TEST(LearnedPreconditioner, ChannelsAndEdgesFollowTheContract)
 {
@@ -180,14 +171,18 @@ TEST(LearnedPreconditioner, ChannelsAndEdgesFollowTheContract)
     // z = rho s (diagRatio): the second channel.
     Vector z;
     LearnedPreconditioner(writePreconditioner("diagRatio.pt", LearnedPreconditioner::graphKind,
-        "    return x[:, 1]\n", {"residual", "diagRatio"}), A).apply(r, z);
-    for (std::size_t i = 0; i < A.rows; ++i) EXPECT_NEAR(z[i], rho/std::sqrt(d[i])*d[i]/mean, 1e-13);
+                              "    return x[:, 1]\n", {"residual", "diagRatio"}),
+        A)
+        .apply(r, z);
+    for (std::size_t i = 0; i < A.rows; ++i) EXPECT_NEAR(z[i], rho / std::sqrt(d[i]) * d[i] / mean, 1e-13);
 
     // z = rho s (sum_j w_ij x_j) with w_ij = A_ij s_i s_j: the edges are the
     // off-diagonal entries, oriented (row, column).
     LearnedPreconditioner(writePreconditioner("offDiagonal.pt", LearnedPreconditioner::graphKind,
-        "    y = torch.zeros_like(x[:, 0])\n"
-        "    return y.index_add(0, edgeIndex[0], edgeWeight*x[:, 0][edgeIndex[1]])\n"), A).apply(r, z);
+                              "    y = torch.zeros_like(x[:, 0])\n"
+                              "    return y.index_add(0, edgeIndex[0], edgeWeight*x[:, 0][edgeIndex[1]])\n"),
+        A)
+        .apply(r, z);
     for (std::size_t i = 0; i < A.rows; ++i)
     {
         double expected = 0;
@@ -195,12 +190,11 @@ TEST(LearnedPreconditioner, ChannelsAndEdgesFollowTheContract)
         {
             const auto j = A.column[k];
             if (j == static_cast<std::int64_t>(i)) continue;
-            expected += A.value[k]/std::sqrt(d[i]*d[j])*r[j]/std::sqrt(d[j])/rho;
+            expected += A.value[k] / std::sqrt(d[i] * d[j]) * r[j] / std::sqrt(d[j]) / rho;
         }
-        EXPECT_NEAR(z[i], rho/std::sqrt(d[i])*expected, 1e-13);
+        EXPECT_NEAR(z[i], rho / std::sqrt(d[i]) * expected, 1e-13);
     }
 }
-
 
 TEST(LearnedPreconditioner, SetMatrixEqualsANewPreconditioner)
 {
@@ -208,7 +202,7 @@ TEST(LearnedPreconditioner, SetMatrixEqualsANewPreconditioner)
     // diagRatio channel and the edge weights follow them, no reload.
     CSRMatrix A = poisson(6, 5, 3);
     CSRMatrix B = A;
-    for (std::size_t k = 0; k < B.value.size(); ++k) B.value[k] *= 1 + 0.1*std::sin(double(k));
+    for (std::size_t k = 0; k < B.value.size(); ++k) B.value[k] *= 1 + 0.1 * std::sin(double(k));
     const Vector r = randomVector(A.rows);
     const std::string graph = writePreconditioner("setMatrixGraph.pt", LearnedPreconditioner::graphKind,
         "    y = torch.zeros_like(x[:, 0])\n"
@@ -231,19 +225,18 @@ TEST(LearnedPreconditioner, SetMatrixEqualsANewPreconditioner)
     EXPECT_THROW(M.setMatrix(poisson(4, 4)), std::invalid_argument);
 }
 
-
 TEST(LearnedPreconditioner, NonFiniteOutputFallsBackToJacobi)
 {
     const CSRMatrix A = poisson(7, 7);
     const Vector d = diagonalOf(A), r = randomVector(A.rows);
-    const LearnedPreconditioner M(writePreconditioner("nan.pt", LearnedPreconditioner::graphKind,
-        "    return x[:, 0]*float('nan')\n"), A);
+    const LearnedPreconditioner M(
+        writePreconditioner("nan.pt", LearnedPreconditioner::graphKind, "    return x[:, 0]*float('nan')\n"),
+        A);
     Vector z;
     EXPECT_FALSE(M.apply(r, z));
     EXPECT_EQ(M.fallbacks(), 1u);
-    for (std::size_t i = 0; i < A.rows; ++i) EXPECT_DOUBLE_EQ(z[i], r[i]/d[i]);
+    for (std::size_t i = 0; i < A.rows; ++i) EXPECT_DOUBLE_EQ(z[i], r[i] / d[i]);
 }
-
 
 TEST(LearnedPreconditioner, BadModelsAndMatricesAreNamed)
 {
@@ -254,16 +247,16 @@ TEST(LearnedPreconditioner, BadModelsAndMatricesAreNamed)
     mlcfd::referenceModels::writeJacobi(jacobi);
     EXPECT_MODEL_ERROR(LearnedPreconditioner(jacobi, A), jacobi, "'kind' is 'preconditioner'");
 
-    const std::string wrongShape = writePreconditioner("wrongShape.pt", LearnedPreconditioner::gridKind,
-        "    return x[:, 0:1, 1:]\n", {"residual"}, 2);
+    const std::string wrongShape = writePreconditioner(
+        "wrongShape.pt", LearnedPreconditioner::gridKind, "    return x[:, 0:1, 1:]\n", {"residual"}, 2);
     EXPECT_MODEL_ERROR(LearnedPreconditioner(wrongShape, A, options), wrongShape, "returned shape");
 
-    const std::string noDimension = writePreconditioner("noDimension.pt", LearnedPreconditioner::gridKind,
-        "    return x\n");
+    const std::string noDimension =
+        writePreconditioner("noDimension.pt", LearnedPreconditioner::gridKind, "    return x\n");
     EXPECT_MODEL_ERROR(LearnedPreconditioner(noDimension, A, options), noDimension, "\"dimension\"");
 
-    const std::string unknownChannel = writePreconditioner("channel.pt", LearnedPreconditioner::graphKind,
-        "    return x[:, 0]\n", {"residual", "coordinates"});
+    const std::string unknownChannel = writePreconditioner(
+        "channel.pt", LearnedPreconditioner::graphKind, "    return x[:, 0]\n", {"residual", "coordinates"});
     EXPECT_MODEL_ERROR(LearnedPreconditioner(unknownChannel, A), unknownChannel, "\"coordinates\"");
 
     const std::string grid2 = mlcfd_test::scratchFile("gridJacobiErrors.pt");
@@ -271,7 +264,7 @@ TEST(LearnedPreconditioner, BadModelsAndMatricesAreNamed)
     options.grid = {4, 5};
     EXPECT_THROW(LearnedPreconditioner(grid2, A, options), std::invalid_argument);
     EXPECT_THROW(LearnedPreconditioner(grid2, A), std::invalid_argument);
-    options.grid = {4, 4, 1};  // a 2D OpenFOAM mesh: one cell thick
+    options.grid = {4, 4, 1}; // a 2D OpenFOAM mesh: one cell thick
     EXPECT_NO_THROW(LearnedPreconditioner(grid2, A, options));
 
     CSRMatrix negative = A;
@@ -286,7 +279,6 @@ TEST(LearnedPreconditioner, BadModelsAndMatricesAreNamed)
         EXPECT_NE(std::string(e.what()).find("row 0"), std::string::npos) << e.what();
     }
 }
-
 
 TEST(CSRSystem, RoundTripAndNamedErrors)
 {
@@ -321,7 +313,6 @@ TEST(CSRSystem, RoundTripAndNamedErrors)
     EXPECT_THROW(mlcfd::readCSRSystem(mlcfd_test::scratchFile("none.csr"), B, c), std::runtime_error);
 }
 
-
 TEST(FlexibleCGWithLearnedPreconditioner, NeverWorseThanCGAndJacobiAsJacobi)
 {
     const CSRMatrix A = poisson(20, 20, 5);
@@ -338,7 +329,7 @@ TEST(FlexibleCGWithLearnedPreconditioner, NeverWorseThanCGAndJacobiAsJacobi)
     const auto jacobi = [&d](const Vector& r, Vector& z)
     {
         z.resize(r.size());
-        for (std::size_t i = 0; i < r.size(); ++i) z[i] = r[i]/d[i];
+        for (std::size_t i = 0; i < r.size(); ++i) z[i] = r[i] / d[i];
     };
     std::fill(x.begin(), x.end(), 0.0);
     const std::size_t pcg = mlcfd::FlexibleCG(cgSettings).solve(op, jacobi, b, x).iterations;
@@ -346,8 +337,9 @@ TEST(FlexibleCGWithLearnedPreconditioner, NeverWorseThanCGAndJacobiAsJacobi)
     mlcfd::referenceModels::writeGraphJacobi(graph);
     const LearnedPreconditioner learnedJacobi(graph, A);
     std::fill(x.begin(), x.end(), 0.0);
-    const auto learned = mlcfd::FlexibleCG(cgSettings).solve(op,
-        [&](const Vector& r, Vector& z) { learnedJacobi.apply(r, z); }, b, x);
+    const auto learned = mlcfd::FlexibleCG(cgSettings)
+                             .solve(
+                                 op, [&](const Vector& r, Vector& z) { learnedJacobi.apply(r, z); }, b, x);
     // The network's z = s*(s r/rms)*rms (Jacobi scaling) against r/d: equal to
     // round-off, one iteration apart at most; a broken network needs about
     // CG's count.
@@ -364,8 +356,8 @@ TEST(FlexibleCGWithLearnedPreconditioner, NeverWorseThanCGAndJacobiAsJacobi)
         const CSRMatrix P = poisson(32, 32, 32, false);
         const Vector bP = randomVector(P.rows, 5);
         const auto opP = [&P](const Vector& v, Vector& y) { P.multiply(v.data(), y.data()); };
-        const LearnedPreconditioner M(writePreconditioner("mild.pt",
-            LearnedPreconditioner::graphKind, mildlyNonlinear), P);
+        const LearnedPreconditioner M(
+            writePreconditioner("mild.pt", LearnedPreconditioner::graphKind, mildlyNonlinear), P);
         const auto apply = [&](const Vector& r, Vector& z) { M.apply(r, z); };
         mlcfd::FlexibleCGSettings unguarded;
         unguarded.safeguard = false;
@@ -380,23 +372,20 @@ TEST(FlexibleCGWithLearnedPreconditioner, NeverWorseThanCGAndJacobiAsJacobi)
     }
 
     // Deliberately bad networks: with the safeguard never more than CG.
-    const std::vector<std::string> badBodies{
-        mildlyNonlinear,
-        "    return -x[:, 0]\n",
-        "    return torch.sin(1000.0*x[:, 0] + 3.0)\n",
-        "    return x[:, 0]*float('inf')\n"};
+    const std::vector<std::string> badBodies{mildlyNonlinear, "    return -x[:, 0]\n",
+        "    return torch.sin(1000.0*x[:, 0] + 3.0)\n", "    return x[:, 0]*float('inf')\n"};
     for (std::size_t k = 0; k < badBodies.size(); ++k)
     {
         const LearnedPreconditioner bad(writePreconditioner("bad" + std::to_string(k) + ".pt",
-            LearnedPreconditioner::graphKind, badBodies[k]), A);
+                                            LearnedPreconditioner::graphKind, badBodies[k]),
+            A);
         std::fill(x.begin(), x.end(), 0.0);
-        const auto result = mlcfd::FlexibleCG().solve(op,
-            [&](const Vector& r, Vector& z) { bad.apply(r, z); }, b, x);
+        const auto result = mlcfd::FlexibleCG().solve(
+            op, [&](const Vector& r, Vector& z) { bad.apply(r, z); }, b, x);
         EXPECT_TRUE(result.converged) << badBodies[k];
         EXPECT_LE(result.iterations, cg) << badBodies[k];
     }
 }
-
 
 TEST(FlexibleCG, ConvergedCallbackReplacesTheTolerance)
 {
@@ -407,7 +396,11 @@ TEST(FlexibleCG, ConvergedCallbackReplacesTheTolerance)
     Vector x(A.rows, 0.0);
     std::size_t calls = 0;
     const auto result = mlcfd::FlexibleCG().solve(op, identity, b, x, {},
-        [&calls](const Vector&, std::size_t iteration) { ++calls; return iteration >= 3; });
+        [&calls](const Vector&, std::size_t iteration)
+        {
+            ++calls;
+            return iteration >= 3;
+        });
     EXPECT_EQ(result.iterations, 3u);
     EXPECT_TRUE(result.converged);
     EXPECT_GE(calls, 4u);

@@ -41,14 +41,13 @@ double relativeResidual(const CSRMatrix& A, const Vector& b, const Vector& x)
     double rr = 0, bb = 0;
     for (std::size_t i = 0; i < b.size(); ++i)
     {
-        rr += (b[i] - Ax[i])*(b[i] - Ax[i]);
-        bb += b[i]*b[i];
+        rr += (b[i] - Ax[i]) * (b[i] - Ax[i]);
+        bb += b[i] * b[i];
     }
-    return std::sqrt(rr/bb);
+    return std::sqrt(rr / bb);
 }
 
 } // namespace
-
 
 TEST(PoissonMatrix, DirichletAndNeumannEntries)
 {
@@ -95,8 +94,8 @@ TEST(PoissonMatrix, HarmonicFaceCoefficients)
     const CSRMatrix A = mlcfd::poissonMatrix({2}, PoissonBoundary::dirichlet, {1.0, 3.0});
     ASSERT_EQ(A.nonzeros(), 4u);
     EXPECT_DOUBLE_EQ(A.value[1], -1.5);
-    EXPECT_DOUBLE_EQ(A.diagonal(0), 1.5 + 2*1.0);
-    EXPECT_DOUBLE_EQ(A.diagonal(1), 1.5 + 2*3.0);
+    EXPECT_DOUBLE_EQ(A.diagonal(0), 1.5 + 2 * 1.0);
+    EXPECT_DOUBLE_EQ(A.diagonal(1), 1.5 + 2 * 3.0);
     const CSRMatrix B = mlcfd::poissonMatrix({2, 2, 2}, PoissonBoundary::neumann);
     EXPECT_EQ(B.diagonal(0), 3.0);
 }
@@ -164,7 +163,7 @@ TEST(ConjugateGradient, SolvesSingularConsistentSystems)
     const CSRMatrix A = mlcfd::poissonMatrix({16, 16}, PoissonBoundary::neumann);
     Vector b = randomVector(A.rows, 2);
     double mean = 0;
-    for (double v : b) mean += v/b.size();
+    for (double v : b) mean += v / b.size();
     for (double& v : b) v -= mean;
     Vector x(A.rows, 0.0);
     const auto result = mlcfd::conjugateGradient(multiplyBy(A), {}, b, x);
@@ -196,17 +195,15 @@ TEST(DICPreconditioner, ExactOnATridiagonalMatrix)
     const mlcfd::DICPreconditioner dic(A);
     const Vector b = randomVector(A.rows, 4);
     Vector x(A.rows, 0.0);
-    const auto result = mlcfd::conjugateGradient
-    (
-        multiplyBy(A), [&dic](const Vector& r, Vector& z) { dic.apply(r, z); }, b, x
-    );
+    const auto result = mlcfd::conjugateGradient(
+        multiplyBy(A), [&dic](const Vector& r, Vector& z) { dic.apply(r, z); }, b, x);
     EXPECT_TRUE(result.converged);
     EXPECT_EQ(result.iterations, 1u);
 }
 
 TEST(DICPreconditioner, FewerIterationsThanCGOnJumpingCoefficients)
 {
-    std::vector<double> k(48*48);
+    std::vector<double> k(48 * 48);
     for (std::size_t c = 0; c < k.size(); ++c) k[c] = (c % 48) < 24 ? 1.0 : 1000.0;
     const CSRMatrix A = mlcfd::poissonMatrix({48, 48}, PoissonBoundary::dirichlet, k);
     const mlcfd::DICPreconditioner dic(A);
@@ -215,13 +212,11 @@ TEST(DICPreconditioner, FewerIterationsThanCGOnJumpingCoefficients)
     mlcfd::CGSettings settings;
     settings.maxIterations = 10000;
     const auto cg = mlcfd::conjugateGradient(multiplyBy(A), {}, b, x, settings);
-    const auto pcg = mlcfd::conjugateGradient
-    (
-        multiplyBy(A), [&dic](const Vector& r, Vector& z) { dic.apply(r, z); }, b, y, settings
-    );
+    const auto pcg = mlcfd::conjugateGradient(
+        multiplyBy(A), [&dic](const Vector& r, Vector& z) { dic.apply(r, z); }, b, y, settings);
     ASSERT_TRUE(cg.converged && pcg.converged);
     // IC(0) on a 5-point Laplacian needs roughly a third of CG's iterations.
-    EXPECT_LT(2*pcg.iterations, cg.iterations);
+    EXPECT_LT(2 * pcg.iterations, cg.iterations);
     EXPECT_LE(relativeResidual(A, b, y), 1.1e-6);
 }
 

@@ -35,11 +35,11 @@ std::vector<double> randomVector(std::size_t n, std::mt19937_64& rng, double lo 
 // m x n with about @p perRow random entries per row (at least one).
 CSRMatrix randomSparse(std::size_t m, std::size_t n, std::size_t perRow, std::mt19937_64& rng)
 {
-    std::vector<double> dense(m*n, 0.0);
+    std::vector<double> dense(m * n, 0.0);
     std::uniform_int_distribution<std::size_t> col(0, n - 1);
     std::normal_distribution<double> normal;
     for (std::size_t i = 0; i < m; ++i)
-        for (std::size_t e = 0; e < perRow; ++e) dense[i*n + col(rng)] = normal(rng);
+        for (std::size_t e = 0; e < perRow; ++e) dense[i * n + col(rng)] = normal(rng);
     return CSRMatrix::fromDense(dense.data(), m, n);
 }
 
@@ -49,15 +49,15 @@ CSRMatrix randomSparse(std::size_t m, std::size_t n, std::size_t perRow, std::mt
 CSRMatrix divergence(std::size_t nx, std::size_t ny)
 {
     CSRMatrix G;
-    G.rows = nx*ny;
-    G.cols = (nx + 1)*ny + nx*(ny + 1);
+    G.rows = nx * ny;
+    G.cols = (nx + 1) * ny + nx * (ny + 1);
     G.rowStart.push_back(0);
-    const std::size_t yFaces = (nx + 1)*ny;
+    const std::size_t yFaces = (nx + 1) * ny;
     for (std::size_t j = 0; j < ny; ++j)
         for (std::size_t i = 0; i < nx; ++i)
         {
-            for (const std::size_t face : {j*(nx + 1) + i, j*(nx + 1) + i + 1,
-                                           yFaces + j*nx + i, yFaces + (j + 1)*nx + i})
+            for (const std::size_t face :
+                {j * (nx + 1) + i, j * (nx + 1) + i + 1, yFaces + j * nx + i, yFaces + (j + 1) * nx + i})
             {
                 G.column.push_back(static_cast<std::int64_t>(face));
             }
@@ -94,9 +94,10 @@ CSRMatrix withSumRow(const CSRMatrix& G, std::vector<double>& b)
 
 std::vector<double> toDense(const CSRMatrix& G)
 {
-    std::vector<double> A(G.rows*G.cols, 0.0);
+    std::vector<double> A(G.rows * G.cols, 0.0);
     for (std::size_t i = 0; i < G.rows; ++i)
-        for (std::int64_t p = G.rowStart[i]; p < G.rowStart[i + 1]; ++p) A[i*G.cols + G.column[p]] += G.value[p];
+        for (std::int64_t p = G.rowStart[i]; p < G.rowStart[i + 1]; ++p)
+            A[i * G.cols + G.column[p]] += G.value[p];
     return A;
 }
 
@@ -108,39 +109,39 @@ std::vector<double> gaussSolve(std::vector<double> M, std::vector<double> y)
     {
         std::size_t pivot = c;
         for (std::size_t r = c + 1; r < N; ++r)
-            if (std::abs(M[r*N + c]) > std::abs(M[pivot*N + c])) pivot = r;
-        for (std::size_t k = 0; k < N; ++k) std::swap(M[c*N + k], M[pivot*N + k]);
+            if (std::abs(M[r * N + c]) > std::abs(M[pivot * N + c])) pivot = r;
+        for (std::size_t k = 0; k < N; ++k) std::swap(M[c * N + k], M[pivot * N + k]);
         std::swap(y[c], y[pivot]);
         for (std::size_t r = c + 1; r < N; ++r)
         {
-            const double f = M[r*N + c]/M[c*N + c];
-            for (std::size_t k = c; k < N; ++k) M[r*N + k] -= f*M[c*N + k];
-            y[r] -= f*y[c];
+            const double f = M[r * N + c] / M[c * N + c];
+            for (std::size_t k = c; k < N; ++k) M[r * N + k] -= f * M[c * N + k];
+            y[r] -= f * y[c];
         }
     }
     std::vector<double> x(N);
     for (std::size_t c = N; c-- > 0;)
     {
         double s = y[c];
-        for (std::size_t k = c + 1; k < N; ++k) s -= M[c*N + k]*x[k];
-        x[c] = s/M[c*N + c];
+        for (std::size_t k = c + 1; k < N; ++k) s -= M[c * N + k] * x[k];
+        x[c] = s / M[c * N + c];
     }
     return x;
 }
 
 // Least-change solution of G u = b from the KKT system [I G^T; G 0].
-std::vector<double> leastSquaresReference(const CSRMatrix& G, const std::vector<double>& mu,
-                                          const std::vector<double>& b)
+std::vector<double> leastSquaresReference(
+    const CSRMatrix& G, const std::vector<double>& mu, const std::vector<double>& b)
 {
     const std::size_t m = G.rows, n = G.cols, N = n + m;
     const std::vector<double> A = toDense(G);
-    std::vector<double> K(N*N, 0.0), y(N);
-    for (std::size_t k = 0; k < n; ++k) K[k*N + k] = 1;
+    std::vector<double> K(N * N, 0.0), y(N);
+    for (std::size_t k = 0; k < n; ++k) K[k * N + k] = 1;
     for (std::size_t i = 0; i < m; ++i)
         for (std::size_t k = 0; k < n; ++k)
         {
-            K[(n + i)*N + k] = A[i*n + k];
-            K[k*N + n + i] = A[i*n + k];
+            K[(n + i) * N + k] = A[i * n + k];
+            K[k * N + n + i] = A[i * n + k];
         }
     for (std::size_t k = 0; k < n; ++k) y[k] = mu[k];
     for (std::size_t i = 0; i < m; ++i) y[n + i] = b[i];
@@ -163,8 +164,7 @@ LinearConstraintOptions withSolver(ConstraintSolver solver)
     return options;
 }
 
-template<class F>
-void expectInvalidArgument(F&& f, const std::string& fragment)
+template<class F> void expectInvalidArgument(F&& f, const std::string& fragment)
 {
     try
     {
@@ -178,7 +178,6 @@ void expectInvalidArgument(F&& f, const std::string& fragment)
 }
 
 } // namespace
-
 
 TEST(LinearConstraint, RandomSparseFewRowsDensePath)
 {
@@ -206,8 +205,8 @@ TEST(LinearConstraint, DivergenceManyRowsConjugateGradientPath)
     {
         std::mt19937_64 rng(cells);
         const CSRMatrix G = divergence(cells, cells);
-        LinearConstraint constraint(G, withSolver(cells == 32 ? ConstraintSolver::conjugateGradient
-                                                                : ConstraintSolver::automatic));
+        LinearConstraint constraint(
+            G, withSolver(cells == 32 ? ConstraintSolver::conjugateGradient : ConstraintSolver::automatic));
         std::vector<double> flux = randomVector(G.cols, rng);
         const auto source = randomVector(G.rows, rng, -0.01, 0.01);
         const auto original = flux;
@@ -237,7 +236,7 @@ TEST(LinearConstraint, RankDeficientFallsBackToConjugateGradient)
 {
     // The divergence plus the redundant global balance (sum of all rows).
     std::mt19937_64 rng(3);
-    std::vector<double> b = randomVector(20*20, rng);
+    std::vector<double> b = randomVector(20 * 20, rng);
     const CSRMatrix G = withSumRow(divergence(20, 20), b);
     LinearConstraint constraint(G, withSolver(ConstraintSolver::cholesky));
     std::vector<double> u = randomVector(G.cols, rng);
@@ -254,7 +253,7 @@ TEST(LinearConstraint, RankDeficientFallsBackToConjugateGradient)
     EXPECT_LE(maxAbsDiff(u, v), 1e-11);
 
     // A small dense rank-deficient case: two equal rows.
-    std::vector<double> A = {1, 2, 0, 1,  1, 2, 0, 1,  0, 1, 1, 0};
+    std::vector<double> A = {1, 2, 0, 1, 1, 2, 0, 1, 0, 1, 1, 0};
     LinearConstraint small(CSRMatrix::fromDense(A.data(), 3, 4));
     std::vector<double> w = {1, 1, 1, 1}, c = {2, 2, -1};
     const ConstraintReport smallReport = small.project(w, c);
@@ -293,8 +292,8 @@ TEST(LinearConstraint, VarianceUpdateRemovesConstrainedDirections)
         {
             EXPECT_GE(var[k], 0.0);
             EXPECT_LE(var[k], variance[k] + 1e-14);
-            EXPECT_NEAR(S[k*n + k], var[k], 1e-12);
-            for (std::size_t j = 0; j < n; ++j) EXPECT_NEAR(S[k*n + j], S[j*n + k], 1e-12);
+            EXPECT_NEAR(S[k * n + k], var[k], 1e-12);
+            for (std::size_t j = 0; j < n; ++j) EXPECT_NEAR(S[k * n + j], S[j * n + k], 1e-12);
         }
         // G Sigma_new G^T = 0 (relative to G Sigma G^T) and x^T Sigma_new x >= 0.
         const std::vector<double> A = toDense(G);
@@ -305,19 +304,19 @@ TEST(LinearConstraint, VarianceUpdateRemovesConstrainedDirections)
                 double gsg = 0, gdg = 0;
                 for (std::size_t i = 0; i < n; ++i)
                 {
-                    gdg += A[p*n + i]*variance[i]*A[q*n + i];
-                    for (std::size_t j = 0; j < n; ++j) gsg += A[p*n + i]*S[i*n + j]*A[q*n + j];
+                    gdg += A[p * n + i] * variance[i] * A[q * n + i];
+                    for (std::size_t j = 0; j < n; ++j) gsg += A[p * n + i] * S[i * n + j] * A[q * n + j];
                 }
                 worst = std::max(worst, std::abs(gsg));
                 scale = std::max(scale, std::abs(gdg));
             }
-        EXPECT_LE(worst, 1e-12*scale) << mlcfd::solverName(solver);
+        EXPECT_LE(worst, 1e-12 * scale) << mlcfd::solverName(solver);
         for (int trial = 0; trial < 20; ++trial)
         {
             const auto x = randomVector(n, rng);
             double quad = 0;
             for (std::size_t i = 0; i < n; ++i)
-                for (std::size_t j = 0; j < n; ++j) quad += x[i]*S[i*n + j]*x[j];
+                for (std::size_t j = 0; j < n; ++j) quad += x[i] * S[i * n + j] * x[j];
             EXPECT_GE(quad, -1e-12);
         }
     }
@@ -337,12 +336,11 @@ TEST(LinearConstraint, ConstraintVarianceGivesPartialUpdate)
     const ConstraintReport report = constraint.update(mean, var, {b});
     for (std::size_t k = 0; k < 4; ++k)
     {
-        EXPECT_NEAR(mean[k], mu[k] - g[k]*(gmu - b)/(gg + sigma2), 1e-15);
-        EXPECT_NEAR(var[k], 1 - g[k]*g[k]/(gg + sigma2), 1e-15);
+        EXPECT_NEAR(mean[k], mu[k] - g[k] * (gmu - b) / (gg + sigma2), 1e-15);
+        EXPECT_NEAR(var[k], 1 - g[k] * g[k] / (gg + sigma2), 1e-15);
     }
     // The constraint is only partly satisfied: residual sigma2/(|g|^2+sigma2) of the original.
-    EXPECT_NEAR(report.constraintResidual*std::abs(gmu),
-                std::abs(gmu - b)*sigma2/(gg + sigma2), 1e-14);
+    EXPECT_NEAR(report.constraintResidual * std::abs(gmu), std::abs(gmu - b) * sigma2 / (gg + sigma2), 1e-14);
     EXPECT_GT(report.constraintResidual, 1e-3);
 }
 
@@ -421,7 +419,7 @@ TEST(LinearConstraint, AgreesWithPythonLayer)
         for (double& v : x) in >> v;
         return x;
     };
-    const auto A = read(m*n), mu = read(n), variance = read(n), b = read(m);
+    const auto A = read(m * n), mu = read(n), variance = read(n), b = read(m);
     const auto pyMean = read(n), pyVariance = read(n), pyProjection = read(n);
     ASSERT_TRUE(in) << "constraint_case.txt is truncated";
     LinearConstraintOptions options;
@@ -437,12 +435,11 @@ TEST(LinearConstraint, AgreesWithPythonLayer)
     EXPECT_LE(maxAbsDiff(u, pyProjection), 1e-12);
 }
 
-
 TEST(DirichletLift, ConstrainedValuesAreExactAndFreeValuesKept)
 {
     std::mt19937_64 rng(8);
     const std::vector<std::size_t> dofs = {0, 7, 3, 19};
-    const std::vector<double> values = {1.0/3, -2.5, 1e-300, 7e12};
+    const std::vector<double> values = {1.0 / 3, -2.5, 1e-300, 7e12};
     DirichletLift lift(20, dofs, values);
     std::vector<double> u = randomVector(20, rng);
     const auto network = u;
@@ -467,7 +464,11 @@ TEST(DirichletLift, ConstrainedValuesAreExactAndFreeValuesKept)
 
 TEST(DirichletLift, BadInputIsRejected)
 {
-    expectInvalidArgument([] { DirichletLift(5, {1, 5}, {0, 0}); }, "constrained[1] = 5 is not below size = 5");
+    expectInvalidArgument(
+        [] {
+            DirichletLift(5, {1, 5}, {0, 0});
+        },
+        "constrained[1] = 5 is not below size = 5");
     expectInvalidArgument([] { DirichletLift(5, {1, 1}, {0, 0}); }, "DoF 1 is constrained twice");
     expectInvalidArgument([] { DirichletLift(5, {1, 2}, {0}); }, "2 constrained DoFs but 1 values");
     expectInvalidArgument([] { DirichletLift(5, {2}, {NAN}); }, "the value of DoF 2");

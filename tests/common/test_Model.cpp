@@ -28,7 +28,6 @@ ModelMetadata testMetadata(std::vector<std::string> inputs, std::vector<std::str
 
 } // namespace
 
-
 TEST(Model, JacobiFromCppComputesRowByRowDivision)
 {
     const std::string file = scratchFile("jacobi.pt");
@@ -67,8 +66,8 @@ TEST(Model, NormalisationTravelsInsideTheFile)
     model.evaluate(in.data(), 2, 2, out.data(), 1);
     for (int row = 0; row < 2; ++row)
     {
-        const double x0 = (in[2*row] - 1)/2, x1 = (in[2*row + 1] - 2)/4;
-        EXPECT_NEAR(out[row], 10*(2*x0 - x1 + 0.5) + 3, 1e-12);
+        const double x0 = (in[2 * row] - 1) / 2, x1 = (in[2 * row + 1] - 2) / 4;
+        EXPECT_NEAR(out[row], 10 * (2 * x0 - x1 + 0.5) + 3, 1e-12);
     }
 }
 
@@ -79,7 +78,7 @@ TEST(Model, Float32ModelsRunInSinglePrecision)
     const std::vector<double> in{0.1, 0.2};
     double out = 0;
     model.evaluate(in.data(), 1, 2, &out, 1);
-    const double exact = 2*0.1 - 0.2 + 0.5;
+    const double exact = 2 * 0.1 - 0.2 + 0.5;
     EXPECT_NEAR(out, exact, 1e-6);
     EXPECT_EQ(out, static_cast<double>(static_cast<float>(out))) << "not computed in float32";
 }
@@ -132,10 +131,9 @@ TEST(Model, WrongInputWidth)
     const Model model(pythonModel("jacobi_py.pt"));
     const std::vector<double> in(6, 1.0);
     std::vector<double> out(2);
-    EXPECT_MODEL_ERROR(model.evaluate(in.data(), 2, 3, out.data(), 1),
-                       "jacobi_py.pt", "given 3 input column(s) but the model expects 2");
-    EXPECT_MODEL_ERROR(model.evaluate(in.data(), 3, 2, out.data(), 2),
-                       "jacobi_py.pt", "produces 1");
+    EXPECT_MODEL_ERROR(model.evaluate(in.data(), 2, 3, out.data(), 1), "jacobi_py.pt",
+        "given 3 input column(s) but the model expects 2");
+    EXPECT_MODEL_ERROR(model.evaluate(in.data(), 3, 2, out.data(), 2), "jacobi_py.pt", "produces 1");
 }
 
 TEST(Model, NetworkOutputOfTheWrongShape)
@@ -163,8 +161,8 @@ TEST(Model, NonFiniteOutputNamesRowAndOutput)
     const Model model(pythonModel("jacobi_py.pt"));
     const std::vector<double> in{1.0, 2.0, 1.0, 0.0};
     std::vector<double> out(2);
-    EXPECT_MODEL_ERROR(model.evaluate(in.data(), 2, 2, out.data(), 1),
-                       "jacobi_py.pt", "non-finite output 'z' in row 1");
+    EXPECT_MODEL_ERROR(
+        model.evaluate(in.data(), 2, 2, out.data(), 1), "jacobi_py.pt", "non-finite output 'z' in row 1");
 }
 
 TEST(Model, NonFiniteInputNamesRowAndInput)
@@ -172,8 +170,8 @@ TEST(Model, NonFiniteInputNamesRowAndInput)
     const Model model(pythonModel("jacobi_py.pt"));
     const std::vector<double> in{1.0, 2.0, 1.0, std::numeric_limits<double>::quiet_NaN()};
     std::vector<double> out(2);
-    EXPECT_MODEL_ERROR(model.evaluate(in.data(), 2, 2, out.data(), 1),
-                       "jacobi_py.pt", "non-finite input 'diag' in row 1");
+    EXPECT_MODEL_ERROR(
+        model.evaluate(in.data(), 2, 2, out.data(), 1), "jacobi_py.pt", "non-finite input 'diag' in row 1");
 }
 
 TEST(Model, UnknownDevice)
@@ -199,7 +197,9 @@ TEST(Model, CudaRequestFallsBackToCpuWhenAbsent)
 TEST(Model, WriterRejectsSourceThatDoesNotCompile)
 {
     const std::string file = scratchFile("broken_source.pt");
-    EXPECT_MODEL_ERROR(mlcfd::writeModel(file, "def forward(self, x: Tensor) -> Tensor:\n"
-                                               "    return x +\n", testMetadata({"a"}, {"b"})),
-                       file, "does not compile");
+    EXPECT_MODEL_ERROR(mlcfd::writeModel(file,
+                           "def forward(self, x: Tensor) -> Tensor:\n"
+                           "    return x +\n",
+                           testMetadata({"a"}, {"b"})),
+        file, "does not compile");
 }

@@ -20,10 +20,10 @@ namespace
 struct SyntheticSolver
 {
     std::mt19937_64 rng{7};
-    double mean(double omega) const { return 50 + 400*(omega - 1.6)*(omega - 1.6); }
+    double mean(double omega) const { return 50 + 400 * (omega - 1.6) * (omega - 1.6); }
     double cost(double omega)
     {
-        return mean(omega) + 10*(std::uniform_real_distribution<double>(-0.5, 0.5)(rng));
+        return mean(omega) + 10 * (std::uniform_real_distribution<double>(-0.5, 0.5)(rng));
     }
 };
 
@@ -35,8 +35,7 @@ double regret(const std::string& policyName, int T, RelaxationSettings s = {})
     auto policy = RelaxationPolicy::New(policyName, s);
     // Best fixed arm of the standard grid (the fixed policy has one arm).
     double best = 1e300;
-    for (double w : RelaxationPolicy::New("tsallisInf", s)->omegas())
-        best = std::min(best, solver.mean(w));
+    for (double w : RelaxationPolicy::New("tsallisInf", s)->omegas()) best = std::min(best, solver.mean(w));
     double total = 0;
     for (int t = 0; t < T; ++t)
     {
@@ -44,11 +43,10 @@ double regret(const std::string& policyName, int T, RelaxationSettings s = {})
         total += solver.mean(omega) - best;
         policy->observe(solver.cost(omega));
     }
-    return total/s.costScale;  // in loss units, as the bound
+    return total / s.costScale; // in loss units, as the bound
 }
 
 } // namespace
-
 
 TEST(RelaxationPolicy, GridOfOmegas)
 {
@@ -67,21 +65,22 @@ TEST(RelaxationPolicy, TsallisInfRegretWithinTheBoundAndSublinear)
     {
         const double r = regret("tsallisInf", T);
         SCOPED_TRACE("T = " + std::to_string(T) + ", regret " + std::to_string(r));
-        EXPECT_LE(r, 4*std::sqrt(static_cast<double>(K)*T) + 1);   // Zimmert & Seldin
-        EXPECT_LT(r/T, previousAverage);                            // average regret shrinks
-        previousAverage = r/T;
+        EXPECT_LE(r, 4 * std::sqrt(static_cast<double>(K) * T) + 1); // Zimmert & Seldin
+        EXPECT_LT(r / T, previousAverage);                           // average regret shrinks
+        previousAverage = r / T;
     }
     // And it learns: far below choosing uniformly at random.
-    const double uniformRegret = [] {
+    const double uniformRegret = []
+    {
         SyntheticSolver solver;
         RelaxationSettings s;
         auto p = RelaxationPolicy::New("tsallisInf", s);
         double best = 1e300, mean = 0;
         for (double w : p->omegas()) best = std::min(best, solver.mean(w));
-        for (double w : p->omegas()) mean += (solver.mean(w) - best)/p->omegas().size();
-        return mean*4000/200;
+        for (double w : p->omegas()) mean += (solver.mean(w) - best) / p->omegas().size();
+        return mean * 4000 / 200;
     }();
-    EXPECT_LT(regret("tsallisInf", 4000), 0.5*uniformRegret);
+    EXPECT_LT(regret("tsallisInf", 4000), 0.5 * uniformRegret);
 }
 
 TEST(RelaxationPolicy, EpsilonGreedyAndFixedBaselines)
@@ -89,8 +88,8 @@ TEST(RelaxationPolicy, EpsilonGreedyAndFixedBaselines)
     RelaxationSettings s;
     s.omega = 1.0;
     const double fixedAtOne = regret("fixed", 1000, s);
-    EXPECT_NEAR(fixedAtOne, 1000*400*0.36/200, 1e-9);  // linear regret, exactly
-    EXPECT_LT(regret("epsilonGreedy", 1000), 0.2*fixedAtOne);
+    EXPECT_NEAR(fixedAtOne, 1000 * 400 * 0.36 / 200, 1e-9); // linear regret, exactly
+    EXPECT_LT(regret("epsilonGreedy", 1000), 0.2 * fixedAtOne);
 }
 
 TEST(RelaxationPolicy, ChebTSWithinFivePercentOfTheBestFixedArmAfter300Solves)
@@ -113,7 +112,7 @@ TEST(RelaxationPolicy, ChebTSWithinFivePercentOfTheBestFixedArmAfter300Solves)
             total += solver.mean(omega);
             policy->observe(solver.cost(omega));
         }
-        EXPECT_LT(total/(300*best), 1.05) << "seed " << seed;
+        EXPECT_LT(total / (300 * best), 1.05) << "seed " << seed;
     }
 }
 
@@ -131,7 +130,7 @@ TEST(RelaxationPolicy, ABadArmIsAbandoned)
         for (int t = 0; t < 400; ++t)
         {
             const std::size_t arm = policy->choose();
-            policy->observe(arm == 0 ? 1000 : 100 + 10*policy->omega(arm));
+            policy->observe(arm == 0 ? 1000 : 100 + 10 * policy->omega(arm));
             if (t >= 100 && arm == 0) ++late;
         }
         EXPECT_LE(late, 3) << name << " played the bad arm " << late << " times in 300 solves";
@@ -141,9 +140,10 @@ TEST(RelaxationPolicy, ABadArmIsAbandoned)
 TEST(RelaxationPolicy, ChebCBApproachesTheInstanceOptimalOmega)
 {
     // The best omega moves with the context c in [0, 1].
-    const auto mean = [](double omega, double c) {
-        const double best = 1.2 + 0.6*c;
-        return 50 + 400*(omega - best)*(omega - best);
+    const auto mean = [](double omega, double c)
+    {
+        const double best = 1.2 + 0.6 * c;
+        return 50 + 400 * (omega - best) * (omega - best);
     };
     RelaxationSettings s;
     s.costScale = 300;
@@ -162,20 +162,21 @@ TEST(RelaxationPolicy, ChebCBApproachesTheInstanceOptimalOmega)
         const double wt = tsallis->omega(tsallis->choose(c));
         regretContextual += mean(wc, c) - optimal;
         regretTsallis += mean(wt, c) - optimal;
-        if (t >= T - 500) lateContextual += (mean(wc, c) - optimal)/optimal;
+        if (t >= T - 500) lateContextual += (mean(wc, c) - optimal) / optimal;
         contextual->observe(mean(wc, c));
         tsallis->observe(mean(wt, c));
     }
-    EXPECT_LT(regretContextual, 0.5*regretTsallis);
-    EXPECT_LT(lateContextual/500, 0.10) << "late rounds within 10% of instance-optimal";
+    EXPECT_LT(regretContextual, 0.5 * regretTsallis);
+    EXPECT_LT(lateContextual / 500, 0.10) << "late rounds within 10% of instance-optimal";
 }
 
 TEST(RelaxationPolicy, ChebTSWithContextWithinTenPercentOfInstanceOptimal)
 {
     // The same moving optimum as above, over all 3000 rounds.
-    const auto mean = [](double omega, double c) {
-        const double best = 1.2 + 0.6*c;
-        return 50 + 400*(omega - best)*(omega - best);
+    const auto mean = [](double omega, double c)
+    {
+        const double best = 1.2 + 0.6 * c;
+        return 50 + 400 * (omega - best) * (omega - best);
     };
     RelaxationSettings s;
     auto policy = RelaxationPolicy::New("chebTS", s);
@@ -192,7 +193,7 @@ TEST(RelaxationPolicy, ChebTSWithContextWithinTenPercentOfInstanceOptimal)
         optimalTotal += optimal;
         policy->observe(cost);
     }
-    EXPECT_LT(total/optimalTotal, 1.10);
+    EXPECT_LT(total / optimalTotal, 1.10);
 }
 
 TEST(RelaxationPolicy, SameSeedSameDecisionsOtherSeedOtherDecisions)
@@ -207,7 +208,7 @@ TEST(RelaxationPolicy, SameSeedSameDecisionsOtherSeedOtherDecisions)
         bool differs = false;
         for (int t = 0; t < 300; ++t)
         {
-            const double ctx = (t % 10)/10.0;
+            const double ctx = (t % 10) / 10.0;
             const std::size_t ia = a->choose(ctx), ib = b->choose(ctx), ic = c->choose(ctx);
             ASSERT_EQ(ia, ib) << name << " round " << t;
             differs = differs || ia != ic;
@@ -231,7 +232,7 @@ TEST(RelaxationPolicy, SavedStateContinuesExactly)
         SyntheticSolver solver;
         for (int t = 0; t < 150; ++t)
         {
-            original->choose(t/150.0);
+            original->choose(t / 150.0);
             original->observe(solver.cost(original->omega(original->lastArm())));
         }
         const std::string saved = original->state();
@@ -241,7 +242,7 @@ TEST(RelaxationPolicy, SavedStateContinuesExactly)
         EXPECT_EQ(restored->state(), saved) << name;
         for (int t = 0; t < 150; ++t)
         {
-            const double ctx = t/150.0;
+            const double ctx = t / 150.0;
             const std::size_t a = original->choose(ctx), b = restored->choose(ctx);
             ASSERT_EQ(a, b) << name << " diverged at round " << t << " after restore";
             const double cost = solver.cost(original->omega(a));

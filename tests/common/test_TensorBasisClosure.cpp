@@ -13,9 +13,9 @@
 #include <vector>
 
 using mlcfd::TensorBasisClosure;
-using mlcfd_test::Tensor;
 using mlcfd_test::multiply;
 using mlcfd_test::rotation;
+using mlcfd_test::Tensor;
 using mlcfd_test::transpose;
 
 namespace
@@ -44,7 +44,6 @@ std::string allTermsModel()
 
 } // namespace
 
-
 TEST(TensorBasisClosure, BasisTensorsAreSymmetricAndTraceless)
 {
     std::mt19937_64 rng(5);
@@ -53,20 +52,21 @@ TEST(TensorBasisClosure, BasisTensorsAreSymmetricAndTraceless)
     for (int i = 0; i < 3; ++i)
         for (int j = i; j < 3; ++j)
         {
-            S[3*i + j] = S[3*j + i] = normal(rng);
-            W[3*i + j] = i == j ? 0 : normal(rng);
-            W[3*j + i] = -W[3*i + j];
+            S[3 * i + j] = S[3 * j + i] = normal(rng);
+            W[3 * i + j] = i == j ? 0 : normal(rng);
+            W[3 * j + i] = -W[3 * i + j];
         }
-    const double third = (S[0] + S[4] + S[8])/3;
-    S[0] -= third; S[4] -= third; S[8] -= third;   // Pope's basis: tr S = 0
+    const double third = (S[0] + S[4] + S[8]) / 3;
+    S[0] -= third;
+    S[4] -= third;
+    S[8] -= third; // Pope's basis: tr S = 0
     double T[TensorBasisClosure::maxBasis][9];
     TensorBasisClosure::basis(S, W, T);
     for (std::size_t n = 0; n < TensorBasisClosure::maxBasis; ++n)
     {
         EXPECT_NEAR(T[n][0] + T[n][4] + T[n][8], 0, 1e-12) << "T" << n + 1;
         for (int i = 0; i < 3; ++i)
-            for (int j = 0; j < 3; ++j)
-                EXPECT_NEAR(T[n][3*i + j], T[n][3*j + i], 1e-12) << "T" << n + 1;
+            for (int j = 0; j < 3; ++j) EXPECT_NEAR(T[n][3 * i + j], T[n][3 * j + i], 1e-12) << "T" << n + 1;
     }
 }
 
@@ -92,7 +92,7 @@ TEST(TensorBasisClosure, RotatingTheInputRotatesTheStress)
         ASSERT_GT(scale, 0);
         for (int k = 0; k < 9; ++k)
         {
-            EXPECT_NEAR(found[k], expected[k], 1e-12*scale) << "trial " << trial << " component " << k;
+            EXPECT_NEAR(found[k], expected[k], 1e-12 * scale) << "trial " << trial << " component " << k;
         }
     }
 }
@@ -103,36 +103,36 @@ TEST(TensorBasisClosure, SplitIsExactWithNonNegativeViscosity)
     std::mt19937_64 rng(7);
     std::normal_distribution<double> normal;
     const std::size_t n = 200, F = mlcfd::EddyViscosityClosure::featureCount;
-    std::vector<double> gradU(9*n), delta(n, 0.05), nut(n), extra(6*n), tau(6*n);
+    std::vector<double> gradU(9 * n), delta(n, 0.05), nut(n), extra(6 * n), tau(6 * n);
     for (double& a : gradU) a = normal(rng);
     closure.computeStress(gradU.data(), delta.data(), n, nut.data(), extra.data());
 
     // The model's stress assembled independently: delta^2 s^2 sum g_n T_n.
-    std::vector<double> features(F*n), s(n), g(10*n);
+    std::vector<double> features(F * n), s(n), g(10 * n);
     mlcfd::EddyViscosityClosure::computeFeatures(gradU.data(), n, features.data(), s.data());
     closure.model().evaluate(features.data(), n, F, g.data(), 10);
     bool anyPositive = false;
     for (std::size_t c = 0; c < n; ++c)
     {
-        const double* A = &gradU[9*c];
+        const double* A = &gradU[9 * c];
         double S[9], W[9], T[10][9];
         for (int i = 0; i < 3; ++i)
             for (int j = 0; j < 3; ++j)
             {
-                S[3*i + j] = 0.5*(A[3*i + j] + A[3*j + i])/s[c];
-                W[3*i + j] = 0.5*(A[3*i + j] - A[3*j + i])/s[c];
+                S[3 * i + j] = 0.5 * (A[3 * i + j] + A[3 * j + i]) / s[c];
+                W[3 * i + j] = 0.5 * (A[3 * i + j] - A[3 * j + i]) / s[c];
             }
         TensorBasisClosure::basis(S, W, T);
         Tensor expected{};
         for (int b = 0; b < 10; ++b)
             for (int k = 0; k < 9; ++k)
-                expected[k] += delta[c]*delta[c]*s[c]*s[c]*g[10*c + b]*T[b][k];
+                expected[k] += delta[c] * delta[c] * s[c] * s[c] * g[10 * c + b] * T[b][k];
         // tau = -2 nu_t S + tauExtra
-        const Tensor found = fromSymm(&extra[6*c]);
+        const Tensor found = fromSymm(&extra[6 * c]);
         for (int k = 0; k < 9; ++k)
         {
-            const double implicit = -2*nut[c]*S[k]*s[c];
-            EXPECT_NEAR(implicit + found[k], expected[k], 1e-12*(1 + std::abs(expected[k])));
+            const double implicit = -2 * nut[c] * S[k] * s[c];
+            EXPECT_NEAR(implicit + found[k], expected[k], 1e-12 * (1 + std::abs(expected[k])));
         }
         EXPECT_GE(nut[c], 0.0);
         anyPositive = anyPositive || nut[c] > 0;
@@ -151,14 +151,14 @@ TEST(TensorBasisClosure, SmagorinskyIsTheOneTermCase)
     std::mt19937_64 rng(8);
     std::normal_distribution<double> normal(0, 10);
     const std::size_t n = 300;
-    std::vector<double> gradU(9*n), delta(n, 0.02), nutA(n), nutB(n), extra(6*n);
+    std::vector<double> gradU(9 * n), delta(n, 0.02), nutA(n), nutB(n), extra(6 * n);
     for (double& a : gradU) a = normal(rng);
     tensorBasis.computeStress(gradU.data(), delta.data(), n, nutA.data(), extra.data());
     eddy.computeNut(gradU.data(), delta.data(), n, nutB.data());
     for (std::size_t c = 0; c < n; ++c)
     {
-        EXPECT_NEAR(nutA[c], nutB[c], 1e-14*nutB[c]);
-        for (int k = 0; k < 6; ++k) EXPECT_EQ(extra[6*c + k], 0.0);
+        EXPECT_NEAR(nutA[c], nutB[c], 1e-14 * nutB[c]);
+        for (int k = 0; k < 6; ++k) EXPECT_EQ(extra[6 * c + k], 0.0);
     }
 }
 
@@ -169,7 +169,9 @@ TEST(TensorBasisClosure, RejectsOtherOutputs)
     m.inputs = mlcfd::EddyViscosityClosure::featureNames();
     m.outputs = {"g1", "g3"};
     const std::string file = mlcfd_test::scratchFile("gaps.pt");
-    mlcfd::writeModel(file, "def forward(self, x: Tensor) -> Tensor:\n"
-                            "    return x[:, 0:2]\n", m);
+    mlcfd::writeModel(file,
+        "def forward(self, x: Tensor) -> Tensor:\n"
+        "    return x[:, 0:2]\n",
+        m);
     EXPECT_MODEL_ERROR(TensorBasisClosure{file}, file, "'outputs' must be g1 .. gN");
 }

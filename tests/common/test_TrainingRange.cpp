@@ -46,7 +46,6 @@ std::string writeRangedModel(const std::string& name, const ModelMetadata& m = r
 
 } // namespace
 
-
 TEST(TrainingRange, RoundTripsThroughTheModelFile)
 {
     const Model model(writeRangedModel("ranged.pt"));
@@ -62,7 +61,6 @@ TEST(TrainingRange, RoundTripsThroughTheModelFile)
     EXPECT_DOUBLE_EQ(model.rangeCheck().upper(0), 1.1);
     EXPECT_DOUBLE_EQ(model.rangeCheck().lower(1), -2.4);
 }
-
 
 TEST(TrainingRange, FilesWithoutARangeAreReadAndNotChecked)
 {
@@ -81,7 +79,6 @@ TEST(TrainingRange, FilesWithoutARangeAreReadAndNotChecked)
     EXPECT_TRUE(v1.trainingRange.empty());
 }
 
-
 TEST(TrainingRange, BadEntriesAreNamed)
 {
     const std::string head = R"({"format_version": 2, "kind": "t", "inputs": ["a", "b"], "outputs": ["c"], )";
@@ -91,7 +88,7 @@ TEST(TrainingRange, BadEntriesAreNamed)
         {R"("training_range": {"min": [0, 0], "max": [1, 2]}})", "'training_range/rows' is missing"},
         {R"("training_range": {"rows": 10, "max": [1, 2]}})", "'training_range/min' is missing"},
         {R"("training_range": {"rows": 10, "min": [0, 0], "max": [1, 2], "quantiles": {"2": [0, 0]}}})",
-         "has level '2'"},
+            "has level '2'"},
         {R"("training_range": [0, 1]})", "'training_range' must be an object"},
     };
     for (const auto& [tail, fragment] : cases)
@@ -99,11 +96,11 @@ TEST(TrainingRange, BadEntriesAreNamed)
         EXPECT_MODEL_ERROR(ModelMetadata::fromJson(head + tail, "bad.pt"), "bad.pt", fragment);
     }
     EXPECT_MODEL_ERROR(ModelMetadata::fromJson(
-        R"({"format_version": 1, "kind": "t", "inputs": ["a"], "outputs": ["c"],
-            "training_range": {"rows": 1, "min": [0], "max": [1]}})", "old.pt"),
+                           R"({"format_version": 1, "kind": "t", "inputs": ["a"], "outputs": ["c"],
+            "training_range": {"rows": 1, "min": [0], "max": [1]}})",
+                           "old.pt"),
         "old.pt", "needs format_version 2");
 }
-
 
 TEST(TrainingRange, OwnDistributionIsInsideAndAShiftIsCountedWithTheRightFraction)
 {
@@ -111,16 +108,16 @@ TEST(TrainingRange, OwnDistributionIsInsideAndAShiftIsCountedWithTheRightFractio
     std::mt19937 random(7);
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     const std::size_t n = 20000;
-    std::vector<double> training(2*n);
+    std::vector<double> training(2 * n);
     for (std::size_t i = 0; i < n; ++i)
     {
-        training[2*i] = unit(random);
-        training[2*i + 1] = 4*unit(random) - 2;
+        training[2 * i] = unit(random);
+        training[2 * i + 1] = 4 * unit(random) - 2;
     }
     ModelMetadata m = rangedMetadata();
     m.trainingRange.min = {1e300, 1e300};
     m.trainingRange.max = {-1e300, -1e300};
-    for (std::size_t i = 0; i < 2*n; ++i)
+    for (std::size_t i = 0; i < 2 * n; ++i)
     {
         m.trainingRange.min[i % 2] = std::min(m.trainingRange.min[i % 2], training[i]);
         m.trainingRange.max[i % 2] = std::max(m.trainingRange.max[i % 2], training[i]);
@@ -128,9 +125,9 @@ TEST(TrainingRange, OwnDistributionIsInsideAndAShiftIsCountedWithTheRightFractio
     const Model model(writeRangedModel("uniform.pt", m));
 
     // ... fresh samples of the same distribution are all inside ...
-    std::vector<double> in(2*n), out(2*n);
+    std::vector<double> in(2 * n), out(2 * n);
     for (double& x : in) x = unit(random);
-    for (std::size_t i = 0; i < n; ++i) in[2*i + 1] = 4*in[2*i + 1] - 2;
+    for (std::size_t i = 0; i < n; ++i) in[2 * i + 1] = 4 * in[2 * i + 1] - 2;
     model.evaluate(in.data(), n, 2, out.data(), 2);
     RangeCount count = model.takeRangeCount();
     EXPECT_EQ(count.rows, n);
@@ -138,16 +135,15 @@ TEST(TrainingRange, OwnDistributionIsInsideAndAShiftIsCountedWithTheRightFractio
     EXPECT_EQ(model.rangeCount().rows, 0u) << "takeRangeCount starts afresh";
 
     // ... and input a shifted by +0.5 leaves [-0.1, 1.1] for a > 1.1, i.e. 40%.
-    for (std::size_t i = 0; i < n; ++i) in[2*i] += 0.5;
-    model.evaluate(in.data(), n/2, 2, out.data(), 2);   // counts add up
-    model.evaluate(in.data() + n, n/2, 2, out.data(), 2);
+    for (std::size_t i = 0; i < n; ++i) in[2 * i] += 0.5;
+    model.evaluate(in.data(), n / 2, 2, out.data(), 2); // counts add up
+    model.evaluate(in.data() + n, n / 2, 2, out.data(), 2);
     count = model.takeRangeCount();
     EXPECT_EQ(count.rows, n);
-    EXPECT_NEAR(count.fraction(), 0.4, 0.015);   // binomial spread ~0.0035
+    EXPECT_NEAR(count.fraction(), 0.4, 0.015); // binomial spread ~0.0035
     EXPECT_EQ(count.outsideByInput[0], count.outside);
     EXPECT_EQ(count.outsideByInput[1], 0u);
 }
-
 
 TEST(TrainingRange, StopModeNamesTheModelTheInputAndTheRange)
 {
@@ -163,21 +159,21 @@ TEST(TrainingRange, StopModeNamesTheModelTheInputAndTheRange)
     model.evaluate(in.data(), 4, 2, out.data(), 2);
     monitor.step(model.takeRangeCount(), model.rangeCheck(), model.metadata(), model.path());
     EXPECT_TRUE(monitor.logThisStep()) << "the first step is reported";
-    EXPECT_NE(monitor.describe(model.metadata(), model.rangeCheck()).find(
-        "25.0% of 4 rows outside the training range (margin 10.0%); most often 'b' (1 rows)"
-        " outside [-2.4, 2.4] (trained on [-2, 2])"), std::string::npos)
+    EXPECT_NE(monitor.describe(model.metadata(), model.rangeCheck())
+                  .find("25.0% of 4 rows outside the training range (margin 10.0%); most often 'b' (1 rows)"
+                        " outside [-2.4, 2.4] (trained on [-2, 2])"),
+        std::string::npos)
         << monitor.describe(model.metadata(), model.rangeCheck());
 
     // 2 of 4: stop, with the model, the input and its range in the message.
     in[1] = -5;
     model.evaluate(in.data(), 4, 2, out.data(), 2);
     EXPECT_MODEL_ERROR(
-        monitor.step(model.takeRangeCount(), model.rangeCheck(), model.metadata(), model.path()),
-        path, "50.0% of 4 rows have inputs outside the training range, more than the 25.0%"
-              " allowed (stop mode); most often 'b' (2 rows) outside [-2.4, 2.4]");
+        monitor.step(model.takeRangeCount(), model.rangeCheck(), model.metadata(), model.path()), path,
+        "50.0% of 4 rows have inputs outside the training range, more than the 25.0%"
+        " allowed (stop mode); most often 'b' (2 rows) outside [-2.4, 2.4]");
     EXPECT_THROW(RangeMonitorSettings::parseAction("ignore"), std::invalid_argument);
 }
-
 
 TEST(TrainingRange, WarnModeLogsTheFirstStrayStepAndThenEveryInterval)
 {
@@ -200,7 +196,6 @@ TEST(TrainingRange, WarnModeLogsTheFirstStrayStepAndThenEveryInterval)
     EXPECT_EQ(monitor.total().outside, 10u);
 }
 
-
 TEST(TrainingRange, PreconditionerCountsItsChannelsPerApplication)
 {
     // A 1D Laplacian whose first row has twice the diagonal: diagRatio
@@ -213,10 +208,18 @@ TEST(TrainingRange, PreconditionerCountsItsChannelsPerApplication)
     A.rowStart.push_back(0);
     for (std::size_t i = 0; i < n; ++i)
     {
-        if (i > 0) { A.column.push_back(std::int64_t(i) - 1); A.value.push_back(-1); }
+        if (i > 0)
+        {
+            A.column.push_back(std::int64_t(i) - 1);
+            A.value.push_back(-1);
+        }
         A.column.push_back(std::int64_t(i));
         A.value.push_back(i == 0 ? 4 : 2);
-        if (i + 1 < n) { A.column.push_back(std::int64_t(i) + 1); A.value.push_back(-1); }
+        if (i + 1 < n)
+        {
+            A.column.push_back(std::int64_t(i) + 1);
+            A.value.push_back(-1);
+        }
         A.rowStart.push_back(std::int64_t(A.column.size()));
     }
     for (const bool grid : {false, true})
@@ -235,17 +238,18 @@ TEST(TrainingRange, PreconditionerCountsItsChannelsPerApplication)
             options.grid = {10, 5};
         }
         const std::string path = mlcfd_test::scratchFile(grid ? "rangedGrid.pt" : "rangedGraph.pt");
-        mlcfd::writeModel(path, grid
-            ? "def forward(self, x: Tensor) -> Tensor:\n    return x[:, 0:1]\n"
-            : "def forward(self, x: Tensor, edgeIndex: Tensor, edgeWeight: Tensor) -> Tensor:\n"
-              "    return x[:, 0]\n", m);
+        mlcfd::writeModel(path,
+            grid ? "def forward(self, x: Tensor) -> Tensor:\n    return x[:, 0:1]\n"
+                 : "def forward(self, x: Tensor, edgeIndex: Tensor, edgeWeight: Tensor) -> Tensor:\n"
+                   "    return x[:, 0]\n",
+            m);
         const mlcfd::LearnedPreconditioner M(path, A, options);
         ASSERT_TRUE(M.rangeCheck().active());
         EXPECT_EQ(M.takeRangeCount().rows, 0u) << "the warm-up is not counted";
         std::vector<double> r(n, 1.0), z(n);
         for (int application = 0; application < 3; ++application) M.apply(r, z);
         const RangeCount count = M.takeRangeCount();
-        EXPECT_EQ(count.rows, 3*n) << (grid ? "grid" : "graph");
+        EXPECT_EQ(count.rows, 3 * n) << (grid ? "grid" : "graph");
         EXPECT_EQ(count.outside, 3u);
         EXPECT_EQ(count.outsideByInput, (std::vector<std::size_t>{0, 3}));
     }

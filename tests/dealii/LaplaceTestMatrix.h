@@ -22,11 +22,11 @@ inline const dealii::SparsityPattern& laplaceSparsity()
     static dealii::SparsityPattern pattern;
     if (pattern.n_rows() == 0)
     {
-        dealii::DynamicSparsityPattern dsp(n*n);
+        dealii::DynamicSparsityPattern dsp(n * n);
         for (unsigned int i = 0; i < n; ++i)
             for (unsigned int j = 0; j < n; ++j)
             {
-                const unsigned int row = i*n + j;
+                const unsigned int row = i * n + j;
                 dsp.add(row, row);
                 if (i > 0) dsp.add(row, row - n);
                 if (i + 1 < n) dsp.add(row, row + n);
@@ -42,8 +42,8 @@ inline const dealii::SparsityPattern& laplaceSparsity()
 /// part of the diagonal.
 inline std::vector<std::pair<unsigned int, double>> laplaceRow(unsigned int row, double shift = 10.0)
 {
-    const unsigned int i = row/n, j = row % n;
-    std::vector<std::pair<unsigned int, double>> entries{{row, 4.0 + shift*((i*7 + j*3) % 11)/10.0}};
+    const unsigned int i = row / n, j = row % n;
+    std::vector<std::pair<unsigned int, double>> entries{{row, 4.0 + shift * ((i * 7 + j * 3) % 11) / 10.0}};
     if (i > 0) entries.emplace_back(row - n, -1.0);
     if (i + 1 < n) entries.emplace_back(row + n, -1.0);
     if (j > 0) entries.emplace_back(row - 1, -1.0);
@@ -52,7 +52,7 @@ inline std::vector<std::pair<unsigned int, double>> laplaceRow(unsigned int row,
 }
 
 /// Set the rows @p rows of @p A (all of them with dealii::complete_index_set).
-template <typename MatrixType>
+template<typename MatrixType>
 void fillLaplace(MatrixType& A, const dealii::IndexSet& rows, double shift = 10.0)
 {
     for (const auto row : rows)
@@ -62,10 +62,9 @@ void fillLaplace(MatrixType& A, const dealii::IndexSet& rows, double shift = 10.
     A.compress(dealii::VectorOperation::insert);
 }
 
-template <typename VectorType>
-void fillRhs(VectorType& b, const dealii::IndexSet& rows)
+template<typename VectorType> void fillRhs(VectorType& b, const dealii::IndexSet& rows)
 {
-    for (const auto row : rows) b(row) = 1.0 + (row % 13)/13.0;
+    for (const auto row : rows) b(row) = 1.0 + (row % 13) / 13.0;
     b.compress(dealii::VectorOperation::insert);
 }
 

@@ -28,16 +28,22 @@ using mlcfd::RelaxationSettings;
 namespace
 {
 
-constexpr unsigned int n = 400;   // 1D Laplacian rows, split between ranks
+constexpr unsigned int n = 400; // 1D Laplacian rows, split between ranks
 
-unsigned int rank() { return Utilities::MPI::this_mpi_process(MPI_COMM_WORLD); }
-unsigned int ranks() { return Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD); }
+unsigned int rank()
+{
+    return Utilities::MPI::this_mpi_process(MPI_COMM_WORLD);
+}
+unsigned int ranks()
+{
+    return Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD);
+}
 
 IndexSet owned()
 {
     IndexSet set(n);
-    const unsigned int chunk = n/ranks();
-    const unsigned int begin = rank()*chunk, end = rank() + 1 == ranks() ? n : begin + chunk;
+    const unsigned int chunk = n / ranks();
+    const unsigned int begin = rank() * chunk, end = rank() + 1 == ranks() ? n : begin + chunk;
     set.add_range(begin, end);
     return set;
 }
@@ -54,8 +60,7 @@ DynamicSparsityPattern tridiagonal()
     return dsp;
 }
 
-template <typename MatrixType>
-void fill(MatrixType& A, const IndexSet& rows, const double shift)
+template<typename MatrixType> void fill(MatrixType& A, const IndexSet& rows, const double shift)
 {
     for (const auto i : rows)
     {
@@ -73,18 +78,18 @@ bool sameOnAllRanks(const double value)
 }
 
 // A sequence of shifted systems solved by CG with the bandit's SSOR.
-template <typename PreconditionerType, typename MatrixType, typename VectorType>
+template<typename PreconditionerType, typename MatrixType, typename VectorType>
 void solveSequence(MatrixType& A, const IndexSet& rows, VectorType& x, VectorType& b)
 {
     RelaxationSettings settings;
     mlcfd::dealii::BanditRelaxation<PreconditionerType> bandit("tsallisInf", settings, MPI_COMM_WORLD);
     for (unsigned int k = 0; k < 30; ++k)
     {
-        fill(A, rows, 0.01*(k % 5));
+        fill(A, rows, 0.01 * (k % 5));
         for (const auto i : rows) b(i) = 1.0 + (i % 7);
         b.compress(VectorOperation::insert);
         x = 0;
-        SolverControl control(2000, 1e-8*b.l2_norm());
+        SolverControl control(2000, 1e-8 * b.l2_norm());
         const unsigned int iterations = bandit.template solve<SolverCG<VectorType>>(control, A, x, b);
         EXPECT_GT(iterations, 0u);
         ASSERT_TRUE(sameOnAllRanks(bandit.omega())) << "solve " << k;
@@ -103,7 +108,6 @@ void solveSequence(MatrixType& A, const IndexSet& rows, VectorType& x, VectorTyp
 
 } // namespace
 
-
 TEST(BanditRelaxation, OneOmegaForAllRanksFromTheMaximumCost)
 {
     // Every rank solves its own copy, but reports a rank-dependent cost: the
@@ -113,19 +117,21 @@ TEST(BanditRelaxation, OneOmegaForAllRanksFromTheMaximumCost)
     SparseMatrix<double> A(pattern);
     fill(A, complete_index_set(n), 0.0);
     RelaxationSettings settings;
-    mlcfd::dealii::BanditRelaxation<PreconditionSSOR<SparseMatrix<double>>>
-        bandit("tsallisInf", settings, MPI_COMM_WORLD);
+    mlcfd::dealii::BanditRelaxation<PreconditionSSOR<SparseMatrix<double>>> bandit(
+        "tsallisInf", settings, MPI_COMM_WORLD);
     for (unsigned int k = 0; k < 40; ++k)
     {
         bandit.initialize(A);
         ASSERT_TRUE(sameOnAllRanks(bandit.omega())) << "solve " << k;
         bandit.observe(10.0 + rank() + k % 3);
     }
-    EXPECT_DOUBLE_EQ(bandit.cost(), [] {
-        double total = 0;
-        for (unsigned int k = 0; k < 40; ++k) total += 10.0 + (ranks() - 1) + k % 3;
-        return total;
-    }());
+    EXPECT_DOUBLE_EQ(bandit.cost(),
+        []
+        {
+            double total = 0;
+            for (unsigned int k = 0; k < 40; ++k) total += 10.0 + (ranks() - 1) + k % 3;
+            return total;
+        }());
 }
 
 TEST(BanditRelaxation, DealIISSOR)
@@ -155,7 +161,8 @@ TEST(BanditRelaxation, TrilinosSSOR)
 
 TEST(BanditRelaxation, SavedStateContinues)
 {
-    const std::string file = std::string(MLCFD_TEST_SCRATCH_DIR) + "/bandit_state_"
+    const std::string file =
+        std::string(MLCFD_TEST_SCRATCH_DIR) + "/bandit_state_"
         + std::to_string(Utilities::MPI::broadcast(MPI_COMM_WORLD, static_cast<int>(::getpid()), 0));
     SparsityPattern pattern;
     pattern.copy_from(tridiagonal());
@@ -167,7 +174,7 @@ TEST(BanditRelaxation, SavedStateContinues)
     for (unsigned int k = 0; k < 25; ++k)
     {
         first.initialize(A);
-        first.observe(20.0 + 5*first.omega());
+        first.observe(20.0 + 5 * first.omega());
     }
     first.save(file);
     MPI_Barrier(MPI_COMM_WORLD);
@@ -177,12 +184,11 @@ TEST(BanditRelaxation, SavedStateContinues)
         first.initialize(A);
         second.initialize(A);
         ASSERT_EQ(first.omega(), second.omega()) << "round " << k << " after load";
-        first.observe(20.0 + 5*first.omega());
-        second.observe(20.0 + 5*second.omega());
+        first.observe(20.0 + 5 * first.omega());
+        second.observe(20.0 + 5 * second.omega());
     }
     if (rank() == 0) std::remove(file.c_str());
 }
-
 
 int main(int argc, char** argv)
 {

@@ -39,12 +39,13 @@ namespace
 std::string scratchFile(const std::string& name)
 {
     return std::string(MLCFD_TEST_SCRATCH_DIR) + "/" + std::to_string(::getpid()) + "_"
-        + std::to_string(Utilities::MPI::this_mpi_process(MPI_COMM_WORLD)) + "_" + name;
+           + std::to_string(Utilities::MPI::this_mpi_process(MPI_COMM_WORLD)) + "_" + name;
 }
 
 const std::string& graphJacobiModel()
 {
-    static const std::string file = [] {
+    static const std::string file = []
+    {
         const std::string f = scratchFile("graphJacobi.pt");
         mlcfd::referenceModels::writeGraphJacobi(f);
         return f;
@@ -61,21 +62,16 @@ IndexSet ownedRows()
 {
     const unsigned int ranks = Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD);
     const unsigned int rank = Utilities::MPI::this_mpi_process(MPI_COMM_WORLD);
-    IndexSet owned(n*n);
-    owned.add_range(rank*n*n/ranks, (rank + 1)*n*n/ranks);
+    IndexSet owned(n * n);
+    owned.add_range(rank * n * n / ranks, (rank + 1) * n * n / ranks);
     return owned;
 }
 
-template <typename VectorType, typename MatrixType, typename PreconditionerType>
-unsigned int flexibleCGIterations
-(
-    const MatrixType& A,
-    const VectorType& b,
-    const PreconditionerType& preconditioner,
-    VectorType& x
-)
+template<typename VectorType, typename MatrixType, typename PreconditionerType>
+unsigned int flexibleCGIterations(
+    const MatrixType& A, const VectorType& b, const PreconditionerType& preconditioner, VectorType& x)
 {
-    SolverControl control(1000, tolerance*b.l2_norm());
+    SolverControl control(1000, tolerance * b.l2_norm());
     SolverFlexibleCG<VectorType> solver(control);
     x = 0;
     solver.solve(A, x, b, preconditioner);
@@ -85,15 +81,10 @@ unsigned int flexibleCGIterations
 // The network with the Jacobi reference model against the backend's own
 // Jacobi: the same action on every owned row, the same SolverFlexibleCG
 // iterations and solution.
-template <typename MatrixType, typename VectorType, typename JacobiType>
-void checkAgainstJacobi
-(
-    MatrixType& A,
-    VectorType b,
-    const IndexSet& owned,
+template<typename MatrixType, typename VectorType, typename JacobiType>
+void checkAgainstJacobi(MatrixType& A, VectorType b, const IndexSet& owned,
     const std::string& model = graphJacobiModel(),
-    const mlcfd::dealii::LearnedPreconditioner::AdditionalData& data = {}
-)
+    const mlcfd::dealii::LearnedPreconditioner::AdditionalData& data = {})
 {
     fillLaplace(A, owned);
     fillRhs(b, owned);
@@ -109,9 +100,9 @@ void checkAgainstJacobi
     jacobi.vmult(z_jacobi, b);
     for (const auto row : owned)
     {
-        const double expected = b(row)/A.diag_element(row);
-        ASSERT_NEAR(z_network(row), expected, 1e-14*std::abs(expected)) << "row " << row;
-        ASSERT_NEAR(z_network(row), z_jacobi(row), 1e-14*std::abs(expected)) << "row " << row;
+        const double expected = b(row) / A.diag_element(row);
+        ASSERT_NEAR(z_network(row), expected, 1e-14 * std::abs(expected)) << "row " << row;
+        ASSERT_NEAR(z_network(row), z_jacobi(row), 1e-14 * std::abs(expected)) << "row " << row;
     }
     EXPECT_EQ(network.n_applications(), 1u);
     EXPECT_EQ(network.n_fallbacks(), 0u);
@@ -127,14 +118,14 @@ void checkAgainstJacobi
 
     // The matrix must tell Jacobi from no preconditioner.
     VectorType x_none(b);
-    SolverControl control(1000, tolerance*b.l2_norm());
+    SolverControl control(1000, tolerance * b.l2_norm());
     SolverCG<VectorType> cg(control);
     x_none = 0;
     cg.solve(A, x_none, b, PreconditionIdentity());
     EXPECT_LT(with_jacobi, control.last_step());
 
     x_network -= x_jacobi;
-    EXPECT_LT(x_network.linfty_norm(), 1e-10*x_jacobi.linfty_norm());
+    EXPECT_LT(x_network.linfty_norm(), 1e-10 * x_jacobi.linfty_norm());
 }
 
 // PETSc error codes as test failures.
@@ -142,13 +133,8 @@ void checkAgainstJacobi
 
 // KSPFCG on A x = b with the unpreconditioned residual norm; @p setPC
 // configures the preconditioner. Returns the iterations (-1: not converged).
-int kspFCGIterations
-(
-    const PETScWrappers::MPI::SparseMatrix& A,
-    const PETScWrappers::MPI::Vector& b,
-    PETScWrappers::MPI::Vector& x,
-    const std::function<void(PC)>& setPC
-)
+int kspFCGIterations(const PETScWrappers::MPI::SparseMatrix& A, const PETScWrappers::MPI::Vector& b,
+    PETScWrappers::MPI::Vector& x, const std::function<void(PC)>& setPC)
 {
     KSP ksp;
     PetscInt iterations = -1;
@@ -199,7 +185,9 @@ std::string writeBadModel(const std::string& name, const std::string& body)
         "def forward(self, x: Tensor, edgeIndex: Tensor, edgeWeight: Tensor) -> Tensor:\n"
         "    n = x.size(0)\n"
         "    index = torch.arange(n, dtype=x.dtype)\n"
-        "    return " + body + "\n", m);
+        "    return "
+            + body + "\n",
+        m);
     return file;
 }
 
@@ -209,7 +197,8 @@ std::string writeBadModel(const std::string& name, const std::string& body)
 // network sees.
 const std::string& edgeModel()
 {
-    static const std::string file = [] {
+    static const std::string file = []
+    {
         mlcfd::ModelMetadata m;
         m.kind = mlcfd::LearnedPreconditioner::graphKind;
         m.description = "z = y - W y (one Neumann-series step)";
@@ -220,7 +209,8 @@ const std::string& edgeModel()
             "def forward(self, x: Tensor, edgeIndex: Tensor, edgeWeight: Tensor) -> Tensor:\n"
             "    y = x[:, 0]\n"
             "    Wy = torch.zeros_like(y).index_add(0, edgeIndex[0], edgeWeight*y[edgeIndex[1]])\n"
-            "    return y - Wy\n", m);
+            "    return y - Wy\n",
+            m);
         return f;
     }();
     return file;
@@ -229,7 +219,7 @@ const std::string& edgeModel()
 // The network receives the owned rows with the couplings between them only
 // (off-process columns left out), numbered locally: checked through the
 // edge-using network, whose output is known in closed form.
-template <typename MatrixType, typename VectorType>
+template<typename MatrixType, typename VectorType>
 void checkLocalGraph(MatrixType& A, VectorType b, const IndexSet& owned)
 {
     fillLaplace(A, owned);
@@ -241,25 +231,24 @@ void checkLocalGraph(MatrixType& A, VectorType b, const IndexSet& owned)
     for (const auto row : owned)
     {
         const double diagonal = laplaceRow(row).front().second;
-        double expected = b(row)/diagonal;
+        double expected = b(row) / diagonal;
         for (const auto& [column, value] : laplaceRow(row))
         {
             if (column != row && owned.is_element(column))
             {
-                expected -= value*b(column)/(diagonal*laplaceRow(column).front().second);
+                expected -= value * b(column) / (diagonal * laplaceRow(column).front().second);
             }
         }
-        ASSERT_NEAR(z(row), expected, 1e-13*std::abs(expected)) << "row " << row;
+        ASSERT_NEAR(z(row), expected, 1e-13 * std::abs(expected)) << "row " << row;
     }
 }
 
 } // namespace
 
-
 TEST(LearnedPreconditioner, DealIIMatrixGraphReachesTheNetwork)
 {
     SparseMatrix<double> A(laplaceSparsity());
-    checkLocalGraph(A, Vector<double>(n*n), complete_index_set(n*n));
+    checkLocalGraph(A, Vector<double>(n * n), complete_index_set(n * n));
 }
 
 TEST(LearnedPreconditioner, PETScMatrixGraphReachesTheNetworkWithoutOffProcessColumns)
@@ -281,8 +270,8 @@ TEST(LearnedPreconditioner, TrilinosMatrixGraphReachesTheNetworkWithoutOffProces
 TEST(LearnedPreconditioner, DealIIVectorsMatchPreconditionJacobi)
 {
     SparseMatrix<double> A(laplaceSparsity());
-    checkAgainstJacobi<SparseMatrix<double>, Vector<double>, PreconditionJacobi<>>
-        (A, Vector<double>(n*n), complete_index_set(n*n));
+    checkAgainstJacobi<SparseMatrix<double>, Vector<double>, PreconditionJacobi<>>(
+        A, Vector<double>(n * n), complete_index_set(n * n));
 }
 
 TEST(LearnedPreconditioner, GridModelOnLexicographicRowsMatchesPreconditionJacobi)
@@ -290,8 +279,8 @@ TEST(LearnedPreconditioner, GridModelOnLexicographicRowsMatchesPreconditionJacob
     const std::string model = scratchFile("gridJacobi2.pt");
     mlcfd::referenceModels::writeGridJacobi(model, 2);
     SparseMatrix<double> A(laplaceSparsity());
-    checkAgainstJacobi<SparseMatrix<double>, Vector<double>, PreconditionJacobi<>>
-        (A, Vector<double>(n*n), complete_index_set(n*n), model, {"cpu", 0, {n, n}});
+    checkAgainstJacobi<SparseMatrix<double>, Vector<double>, PreconditionJacobi<>>(
+        A, Vector<double>(n * n), complete_index_set(n * n), model, {"cpu", 0, {n, n}});
 }
 
 TEST(LearnedPreconditioner, PETScVectorsMatchPETScJacobi)
@@ -300,8 +289,7 @@ TEST(LearnedPreconditioner, PETScVectorsMatchPETScJacobi)
     PETScWrappers::MPI::SparseMatrix A;
     A.reinit(owned, owned, laplaceSparsity(), MPI_COMM_WORLD);
     checkAgainstJacobi<PETScWrappers::MPI::SparseMatrix, PETScWrappers::MPI::Vector,
-                       PETScWrappers::PreconditionJacobi>
-        (A, PETScWrappers::MPI::Vector(owned, MPI_COMM_WORLD), owned);
+        PETScWrappers::PreconditionJacobi>(A, PETScWrappers::MPI::Vector(owned, MPI_COMM_WORLD), owned);
 }
 
 TEST(LearnedPreconditioner, TrilinosVectorsMatchTrilinosJacobi)
@@ -310,26 +298,28 @@ TEST(LearnedPreconditioner, TrilinosVectorsMatchTrilinosJacobi)
     TrilinosWrappers::SparseMatrix A;
     A.reinit(owned, laplaceSparsity(), MPI_COMM_WORLD);
     checkAgainstJacobi<TrilinosWrappers::SparseMatrix, TrilinosWrappers::MPI::Vector,
-                       TrilinosWrappers::PreconditionJacobi>
-        (A, TrilinosWrappers::MPI::Vector(owned, MPI_COMM_WORLD), owned);
+        TrilinosWrappers::PreconditionJacobi>(A, TrilinosWrappers::MPI::Vector(owned, MPI_COMM_WORLD), owned);
 }
 
 TEST(LearnedPreconditioner, PETScPCShellInKSPFCGMatchesPCJacobi)
 {
     PETScSystem system;
     std::shared_ptr<const mlcfd::LearnedPreconditioner> network;
-    const int withShell = kspFCGIterations(system.A, system.b, system.x, [&](PC pc) {
-        network = mlcfd::petsc::setLearnedPreconditioner(pc, system.A, graphJacobiModel());
-        EXPECT_EQ(mlcfd::petsc::getLearnedPreconditioner(pc), network);
-    });
+    const int withShell = kspFCGIterations(system.A, system.b, system.x,
+        [&](PC pc)
+        {
+            network = mlcfd::petsc::setLearnedPreconditioner(pc, system.A, graphJacobiModel());
+            EXPECT_EQ(mlcfd::petsc::getLearnedPreconditioner(pc), network);
+        });
     PETScWrappers::MPI::Vector xShell(system.x);
-    const int withJacobi = kspFCGIterations(system.A, system.b, system.x, [](PC pc) {
-        EXPECT_EQ(PCSetType(pc, PCJACOBI), 0);
-        EXPECT_EQ(mlcfd::petsc::getLearnedPreconditioner(pc), nullptr);
-    });
-    const int without = kspFCGIterations(system.A, system.b, system.x, [](PC pc) {
-        EXPECT_EQ(PCSetType(pc, PCNONE), 0);
-    });
+    const int withJacobi = kspFCGIterations(system.A, system.b, system.x,
+        [](PC pc)
+        {
+            EXPECT_EQ(PCSetType(pc, PCJACOBI), 0);
+            EXPECT_EQ(mlcfd::petsc::getLearnedPreconditioner(pc), nullptr);
+        });
+    const int without =
+        kspFCGIterations(system.A, system.b, system.x, [](PC pc) { EXPECT_EQ(PCSetType(pc, PCNONE), 0); });
     ASSERT_GT(withShell, 0);
     // The shell's r/diag and PCJACOBI's r*(1/diag) agree to round-off: one
     // iteration apart at most, far from the unpreconditioned count.
@@ -345,12 +335,14 @@ TEST(LearnedPreconditioner, PETScPCShellIsReplacedAndSharedWithDealII)
     PETScSystem system;
     mlcfd::dealii::LearnedPreconditioner preconditioner;
     preconditioner.initialize(system.A, graphJacobiModel());
-    const int iterations = kspFCGIterations(system.A, system.b, system.x, [&](PC pc) {
-        // A first shell is replaced (and freed) by the second.
-        mlcfd::petsc::setLearnedPreconditioner(pc, system.A, graphJacobiModel());
-        mlcfd::petsc::setLearnedPreconditioner(pc, preconditioner.get_shared_network());
-        EXPECT_EQ(mlcfd::petsc::getLearnedPreconditioner(pc), preconditioner.get_shared_network());
-    });
+    const int iterations = kspFCGIterations(system.A, system.b, system.x,
+        [&](PC pc)
+        {
+            // A first shell is replaced (and freed) by the second.
+            mlcfd::petsc::setLearnedPreconditioner(pc, system.A, graphJacobiModel());
+            mlcfd::petsc::setLearnedPreconditioner(pc, preconditioner.get_shared_network());
+            EXPECT_EQ(mlcfd::petsc::getLearnedPreconditioner(pc), preconditioner.get_shared_network());
+        });
     EXPECT_GT(iterations, 0);
     EXPECT_GE(preconditioner.n_applications(), static_cast<std::size_t>(iterations));
 }
@@ -358,7 +350,7 @@ TEST(LearnedPreconditioner, PETScPCShellIsReplacedAndSharedWithDealII)
 // Bad networks in mlcfd::dealii::FlexibleCG: never more iterations than
 // deal.II's plain SolverCG (within one: the two CGs round differently), on
 // the matrix and vector types of @p A and @p b, on every rank.
-template <typename MatrixType, typename VectorType>
+template<typename MatrixType, typename VectorType>
 void checkBadNetworksInFlexibleCG(MatrixType& A, VectorType b, const IndexSet& owned)
 {
     // A small diagonal shift: plain CG needs ~100 iterations, not ~20.
@@ -366,14 +358,13 @@ void checkBadNetworksInFlexibleCG(MatrixType& A, VectorType b, const IndexSet& o
     fillRhs(b, owned);
     VectorType x(b);
 
-    SolverControl cgControl(1000, tolerance*b.l2_norm());
+    SolverControl cgControl(1000, tolerance * b.l2_norm());
     SolverCG<VectorType> cg(cgControl);
     x = 0;
     cg.solve(A, x, b, PreconditionIdentity());
     const unsigned int plain = cgControl.last_step();
 
-    const std::vector<std::pair<std::string, std::string>> bad
-    {
+    const std::vector<std::pair<std::string, std::string>> bad{
         {"negated", "-x[:, 0]"},
         {"alternatingSigns", "(1.0 - 2.0*torch.remainder(index, 2.0))*x[:, 0]"},
         {"noise", "torch.sin(1000.0*x[:, 0] + index)"},
@@ -383,15 +374,15 @@ void checkBadNetworksInFlexibleCG(MatrixType& A, VectorType b, const IndexSet& o
     {
         mlcfd::dealii::LearnedPreconditioner network;
         network.initialize(A, writeBadModel(name, body));
-        SolverControl control(1000, tolerance*b.l2_norm());
+        SolverControl control(1000, tolerance * b.l2_norm());
         mlcfd::dealii::FlexibleCG<VectorType> solver(control);
         x = 0;
         solver.solve(A, x, b, network);
         const mlcfd::FlexibleCGResult& result = solver.last_result();
-        std::cout << name << ": " << control.last_step() << " iterations (SolverCG "
-                  << plain << "), " << network.n_applications()
-                  << " network applications, plain CG's solution: "
-                  << (result.plainCG ? "yes" : "no") << std::endl;
+        std::cout << name << ": " << control.last_step() << " iterations (SolverCG " << plain << "), "
+                  << network.n_applications()
+                  << " network applications, plain CG's solution: " << (result.plainCG ? "yes" : "no")
+                  << std::endl;
         EXPECT_TRUE(result.converged) << name;
         EXPECT_EQ(control.last_step(), result.iterations) << name;
         EXPECT_LE(control.last_step(), plain + 1) << name;
@@ -399,24 +390,26 @@ void checkBadNetworksInFlexibleCG(MatrixType& A, VectorType b, const IndexSet& o
         VectorType r(b);
         A.vmult(r, x);
         r.sadd(-1.0, 1.0, b);
-        EXPECT_LE(r.l2_norm(), 1.01*tolerance*b.l2_norm()) << name;
+        EXPECT_LE(r.l2_norm(), 1.01 * tolerance * b.l2_norm()) << name;
 
         if constexpr (std::is_same_v<VectorType, Vector<double>>)
         {
             // For the record (not checked): deal.II's SolverFlexibleCG has
             // no such safeguard.
-            SolverControl dealiiControl(1000, tolerance*b.l2_norm());
+            SolverControl dealiiControl(1000, tolerance * b.l2_norm());
             SolverFlexibleCG<Vector<double>> dealiiSolver(dealiiControl);
             Vector<double> y(b.size());
             try
             {
                 dealiiSolver.solve(A, y, b, network);
-                std::cout << "  SolverFlexibleCG: " << dealiiControl.last_step() << " iterations" << std::endl;
+                std::cout << "  SolverFlexibleCG: " << dealiiControl.last_step() << " iterations"
+                          << std::endl;
             }
             catch (const std::exception&)
             {
                 std::cout << "  SolverFlexibleCG: failed after " << dealiiControl.last_step()
-                          << " iterations, |r|/|b| = " << dealiiControl.last_value()/b.l2_norm() << std::endl;
+                          << " iterations, |r|/|b| = " << dealiiControl.last_value() / b.l2_norm()
+                          << std::endl;
             }
         }
     }
@@ -425,7 +418,7 @@ void checkBadNetworksInFlexibleCG(MatrixType& A, VectorType b, const IndexSet& o
 TEST(LearnedPreconditioner, BadNetworksCannotMakeFlexibleCGWorseThanCG)
 {
     SparseMatrix<double> A(laplaceSparsity());
-    checkBadNetworksInFlexibleCG(A, Vector<double>(n*n), complete_index_set(n*n));
+    checkBadNetworksInFlexibleCG(A, Vector<double>(n * n), complete_index_set(n * n));
 }
 
 TEST(LearnedPreconditioner, BadNetworksCannotMakeTrilinosFlexibleCGWorseThanCG)
@@ -439,9 +432,9 @@ TEST(LearnedPreconditioner, BadNetworksCannotMakeTrilinosFlexibleCGWorseThanCG)
 TEST(LearnedPreconditioner, FlexibleCGFollowsTheSolverControl)
 {
     SparseMatrix<double> A(laplaceSparsity());
-    fillLaplace(A, complete_index_set(n*n));
-    Vector<double> b(n*n), x(n*n);
-    fillRhs(b, complete_index_set(n*n));
+    fillLaplace(A, complete_index_set(n * n));
+    Vector<double> b(n * n), x(n * n);
+    fillRhs(b, complete_index_set(n * n));
     mlcfd::dealii::LearnedPreconditioner network;
     network.initialize(A, graphJacobiModel());
 
@@ -449,11 +442,11 @@ TEST(LearnedPreconditioner, FlexibleCGFollowsTheSolverControl)
     ReductionControl reduction(1000, 0, 1e-6);
     mlcfd::dealii::FlexibleCG<Vector<double>> solver(reduction);
     solver.solve(A, x, b, network);
-    EXPECT_LE(reduction.last_value(), 1.01e-6*b.l2_norm());
+    EXPECT_LE(reduction.last_value(), 1.01e-6 * b.l2_norm());
     EXPECT_GT(reduction.last_step(), 2u);
 
     // Too few steps: deal.II's NoConvergence, as SolverCG throws it.
-    SolverControl few(3, 1e-12*b.l2_norm());
+    SolverControl few(3, 1e-12 * b.l2_norm());
     mlcfd::dealii::FlexibleCG<Vector<double>> limited(few);
     x = 0;
     EXPECT_THROW(limited.solve(A, x, b, network), SolverControl::NoConvergence);
@@ -463,25 +456,25 @@ TEST(LearnedPreconditioner, FlexibleCGFollowsTheSolverControl)
 TEST(LearnedPreconditioner, NonFiniteNetworkOutputBecomesJacobi)
 {
     SparseMatrix<double> A(laplaceSparsity());
-    const IndexSet all = complete_index_set(n*n);
+    const IndexSet all = complete_index_set(n * n);
     fillLaplace(A, all);
-    Vector<double> b(n*n), z(n*n);
+    Vector<double> b(n * n), z(n * n);
     fillRhs(b, all);
     mlcfd::dealii::LearnedPreconditioner network;
     network.initialize(A, writeBadModel("nan", "x[:, 0]*float('nan')"));
     network.vmult(z, b);
     EXPECT_EQ(network.n_fallbacks(), 1u);
-    for (unsigned int row = 0; row < n*n; ++row)
+    for (unsigned int row = 0; row < n * n; ++row)
     {
-        ASSERT_NEAR(z(row), b(row)/A.diag_element(row), 1e-14*std::abs(z(row))) << "row " << row;
+        ASSERT_NEAR(z(row), b(row) / A.diag_element(row), 1e-14 * std::abs(z(row))) << "row " << row;
     }
 }
 
 TEST(LearnedPreconditioner, MisuseThrows)
 {
     SparseMatrix<double> A(laplaceSparsity());
-    fillLaplace(A, complete_index_set(n*n));
-    Vector<double> r(n*n), z(n*n), small(10);
+    fillLaplace(A, complete_index_set(n * n));
+    Vector<double> r(n * n), z(n * n), small(10);
     r = 1.0;
 
     mlcfd::dealii::LearnedPreconditioner network;
@@ -511,12 +504,11 @@ TEST(LearnedPreconditioner, MisuseThrows)
     catch (const ExceptionBase& e)
     {
         // (deal.II wraps the message's lines)
-        EXPECT_NE(std::string(e.what()).find("src has 10 locally owned entries"),
-                  std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("1600 locally owned rows"),
-                  std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("src has 10 locally owned entries"), std::string::npos)
+            << e.what();
+        EXPECT_NE(std::string(e.what()).find("1600 locally owned rows"), std::string::npos) << e.what();
     }
-    network.vmult(z, r);  // still usable
+    network.vmult(z, r); // still usable
 
     // A grid model needs the grid; a grid that does not fit is named.
     const std::string grid = scratchFile("gridJacobi2_misuse.pt");
@@ -534,7 +526,7 @@ TEST(LearnedPreconditioner, PETScPCShellReportsWrongSizesAsPETScErrors)
     IndexSet smallRows(20);
     const unsigned int ranks = Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD);
     const unsigned int rank = Utilities::MPI::this_mpi_process(MPI_COMM_WORLD);
-    smallRows.add_range(rank*20/ranks, (rank + 1)*20/ranks);
+    smallRows.add_range(rank * 20 / ranks, (rank + 1) * 20 / ranks);
     DynamicSparsityPattern dsp(20);
     for (unsigned int i = 0; i < 20; ++i) dsp.add(i, i);
     SparsityPattern diagonal;
@@ -557,7 +549,6 @@ TEST(LearnedPreconditioner, PETScPCShellReportsWrongSizesAsPETScErrors)
     EXPECT_THROW(mlcfd::petsc::setLearnedPreconditioner(pc, nullptr), std::invalid_argument);
     PETSC_ASSERT(KSPDestroy(&ksp));
 }
-
 
 int main(int argc, char** argv)
 {

@@ -36,23 +36,24 @@ std::string scratch(const std::string& name)
 
 /// A model reading @p inputs fields of @p n DoFs and returning n values
 /// computed by @p expression (TorchScript, x the input rows).
-std::shared_ptr<const mlcfd::Model> writeModel
-(
-    const std::string& name, const std::size_t n, const unsigned int inputs,
-    const std::string& expression
-)
+std::shared_ptr<const mlcfd::Model> writeModel(
+    const std::string& name, const std::size_t n, const unsigned int inputs, const std::string& expression)
 {
     mlcfd::ModelMetadata m;
     m.kind = "sponOperator";
     for (unsigned int k = 0; k < inputs; ++k)
         for (std::size_t i = 0; i < n; ++i)
             m.inputs.push_back("in" + std::to_string(k) + "_" + std::to_string(i));
-    for (std::size_t i = 0; i < n; ++i)
-        m.outputs.push_back("u_" + std::to_string(i));
+    for (std::size_t i = 0; i < n; ++i) m.outputs.push_back("u_" + std::to_string(i));
     const std::string file = scratch(name + ".pt");
-    mlcfd::writeModel(file, "def forward(self, x: Tensor) -> Tensor:\n"
-                            "    n = " + std::to_string(n) + "\n"
-                            "    return " + expression + "\n", m);
+    mlcfd::writeModel(file,
+        "def forward(self, x: Tensor) -> Tensor:\n"
+        "    n = "
+            + std::to_string(n)
+            + "\n"
+              "    return "
+            + expression + "\n",
+        m);
     mlcfd::ModelOptions options;
     options.warmupRows = 4;
     return std::make_shared<const mlcfd::Model>(file, options);
@@ -67,8 +68,7 @@ void makeAdaptiveLShape(Triangulation<2>& tria, const unsigned int global)
     for (unsigned int step = 0; step < 2; ++step)
     {
         for (const auto& cell : tria.active_cell_iterators())
-            if (cell->center().norm() < 0.45)
-                cell->set_refine_flag();
+            if (cell->center().norm() < 0.45) cell->set_refine_flag();
         tria.execute_coarsening_and_refinement();
     }
 }
@@ -77,10 +77,7 @@ void makeAdaptiveLShape(Triangulation<2>& tria, const unsigned int global)
 class Linear : public Function<2>
 {
 public:
-    double value(const Point<2>& p, const unsigned int = 0) const override
-    {
-        return 1 + p[0] + 2*p[1];
-    }
+    double value(const Point<2>& p, const unsigned int = 0) const override { return 1 + p[0] + 2 * p[1]; }
 };
 
 class Wavy : public Function<2>
@@ -88,7 +85,7 @@ class Wavy : public Function<2>
 public:
     double value(const Point<2>& p, const unsigned int = 0) const override
     {
-        return std::sin(3*p[0])*std::cos(2*p[1]) + 2;
+        return std::sin(3 * p[0]) * std::cos(2 * p[1]) + 2;
     }
 };
 
@@ -109,7 +106,6 @@ std::size_t hangingNodeLines(const DoFHandler<2>& dofs)
 }
 
 } // namespace
-
 
 // Any network output, here a deliberately bad one (amplitude 100, wild
 // oscillation), decodes to an FE function that satisfies every Dirichlet
@@ -150,8 +146,7 @@ TEST(SPONOperator, ConstraintsHoldForABadModelOnHangingNodes)
         // Dirichlet DoFs carry g exactly.
         std::map<types::global_dof_index, double> boundary;
         VectorTools::interpolate_boundary_values(dofs, 0, g, boundary);
-        for (const auto& [i, value] : boundary)
-            EXPECT_EQ(u[i], value) << "DoF " << i;
+        for (const auto& [i, value] : boundary) EXPECT_EQ(u[i], value) << "DoF " << i;
         // Free DoFs: exactly what the network said.
         for (std::size_t i = 0; i < n; ++i)
         {
@@ -182,8 +177,7 @@ TEST(SPONOperator, ConstraintsHoldForARandomModel)
     dofs.distribute_dofs(fe);
     AffineConstraints<double> constraints;
     makeConstraints(dofs, constraints);
-    auto model = writeModel("random", dofs.n_dofs(), 1,
-        "1e3*torch.randn(x.shape[0], n, dtype=x.dtype)");
+    auto model = writeModel("random", dofs.n_dofs(), 1, "1e3*torch.randn(x.shape[0], n, dtype=x.dtype)");
     Operator spon;
     spon.initialize(model, dofs, dofs, constraints);
     const Wavy a;
@@ -191,8 +185,7 @@ TEST(SPONOperator, ConstraintsHoldForARandomModel)
     std::vector<Vector<double>> u;
     spon.predict(samples, u);
     ASSERT_EQ(u.size(), 5u);
-    for (const auto& ui : u)
-        EXPECT_LE(Operator::constraint_violation(constraints, ui), 1e-12*1e3);
+    for (const auto& ui : u) EXPECT_LE(Operator::constraint_violation(constraints, ui), 1e-12 * 1e3);
     EXPECT_EQ(spon.timings().samples, 5u);
 }
 
@@ -287,7 +280,7 @@ TEST(SPONOperator, RejectsModelsOfTheWrongWidth)
     spon.initialize(wide, dofs, dofs, constraints);
     const Linear g;
     std::vector<double> row(spon.input_width());
-    EXPECT_THROW(spon.encode({&g}, row.data()), ExceptionBase);  // 1 function for 2
+    EXPECT_THROW(spon.encode({&g}, row.data()), ExceptionBase); // 1 function for 2
 }
 
 int main(int argc, char** argv)

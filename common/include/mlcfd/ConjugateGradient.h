@@ -90,15 +90,9 @@ private:
 
 /// Solve A x = b from the initial guess in @p x until |r| <= tolerance |b|
 /// or maxIterations. Throws std::invalid_argument for size mismatches.
-CGResult conjugateGradient
-(
-    const ConjugateGradient::Operator& A,
-    const ConjugateGradient::Preconditioner& M,
-    const std::vector<double>& b,
-    std::vector<double>& x,
-    const CGSettings& settings = CGSettings(),
-    const ConjugateGradient::Dot& dot = ConjugateGradient::Dot()
-);
+CGResult conjugateGradient(const ConjugateGradient::Operator& A, const ConjugateGradient::Preconditioner& M,
+    const std::vector<double>& b, std::vector<double>& x, const CGSettings& settings = CGSettings(),
+    const ConjugateGradient::Dot& dot = ConjugateGradient::Dot());
 
 } // namespace mlcfd
 

@@ -35,12 +35,7 @@ public:
     /// @p size unknowns; @p constrained holds distinct indices < size, and
     /// @p values the finite value for each. Throws std::invalid_argument
     /// naming the bad entry otherwise.
-    DirichletLift
-    (
-        std::size_t size,
-        std::vector<std::size_t> constrained,
-        std::vector<double> values
-    );
+    DirichletLift(std::size_t size, std::vector<std::size_t> constrained, std::vector<double> values);
 
     std::size_t size() const { return size_; }
     const std::vector<std::size_t>& constrained() const { return constrained_; }

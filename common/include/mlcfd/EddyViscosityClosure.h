@@ -34,34 +34,18 @@ public:
     static const char* const kind;
 
     /// Load the model and check its kind, inputs and outputs.
-    explicit EddyViscosityClosure
-    (
-        const std::string& modelPath,
-        const ModelOptions& options = ModelOptions()
-    );
+    explicit EddyViscosityClosure(const std::string& modelPath, const ModelOptions& options = ModelOptions());
 
     const Model& model() const { return model_; }
 
     /// nu_t for @p n cells: @p gradU holds n row-major 3x3 tensors
     /// (9 doubles per cell, as OpenFOAM's volTensorField), @p delta the filter
     /// widths. Buffers are kept between calls (no allocation at fixed n).
-    void computeNut
-    (
-        const double* gradU,
-        const double* delta,
-        std::size_t n,
-        double* nut
-    );
+    void computeNut(const double* gradU, const double* delta, std::size_t n, double* nut);
 
     /// The invariants (n x featureCount) and the rate scale s (n) of
     /// @p n velocity gradients.
-    static void computeFeatures
-    (
-        const double* gradU,
-        std::size_t n,
-        double* features,
-        double* rateScale
-    );
+    static void computeFeatures(const double* gradU, std::size_t n, double* features, double* rateScale);
 
 private:
     Model model_;

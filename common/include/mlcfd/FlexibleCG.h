@@ -101,15 +101,8 @@ public:
     /// local dot product, @p converged to |r| <= relativeTolerance |b|
     /// (maxIterations applies either way). Throws std::invalid_argument for
     /// size mismatches or non-finite b.
-    FlexibleCGResult solve
-    (
-        const Operator& A,
-        const Preconditioner& M,
-        const Vector& b,
-        Vector& x,
-        const Dot& dot = Dot(),
-        const Converged& converged = Converged()
-    ) const;
+    FlexibleCGResult solve(const Operator& A, const Preconditioner& M, const Vector& b, Vector& x,
+        const Dot& dot = Dot(), const Converged& converged = Converged()) const;
 
     const FlexibleCGSettings& settings() const { return settings_; }
 

@@ -61,15 +61,11 @@ struct LearnedPreconditionerOptions
 class LearnedPreconditioner
 {
 public:
-    static const char* const gridKind;   // "preconditionerGrid"
-    static const char* const graphKind;  // "preconditionerGraph"
+    static const char* const gridKind;  // "preconditionerGrid"
+    static const char* const graphKind; // "preconditionerGraph"
 
-    LearnedPreconditioner
-    (
-        const std::string& modelFile,
-        const CSRMatrix& matrix,
-        const LearnedPreconditionerOptions& options = LearnedPreconditionerOptions()
-    );
+    LearnedPreconditioner(const std::string& modelFile, const CSRMatrix& matrix,
+        const LearnedPreconditionerOptions& options = LearnedPreconditionerOptions());
     ~LearnedPreconditioner();
     LearnedPreconditioner(LearnedPreconditioner&&) noexcept;
     LearnedPreconditioner& operator=(LearnedPreconditioner&&) noexcept;
@@ -119,12 +115,12 @@ private:
 
 namespace referenceModels
 {
-    /// A graph model returning its residual channel: in the scaled variables
-    /// this is Jacobi's method (z = r/diag).
-    void writeGraphJacobi(const std::string& path);
-    /// The same as a grid model for @p dimension 2 or 3.
-    void writeGridJacobi(const std::string& path, int dimension);
-}
+/// A graph model returning its residual channel: in the scaled variables
+/// this is Jacobi's method (z = r/diag).
+void writeGraphJacobi(const std::string& path);
+/// The same as a grid model for @p dimension 2 or 3.
+void writeGridJacobi(const std::string& path, int dimension);
+} // namespace referenceModels
 
 } // namespace mlcfd
 

@@ -15,9 +15,9 @@ namespace mlcfd
 /// How the m x m system G Sigma G^T + sigma2 I is solved.
 enum class ConstraintSolver
 {
-    automatic,          ///< Cholesky for m <= denseRowLimit, else CG
-    cholesky,           ///< dense Cholesky (LAPACK through LibTorch), factor reused
-    conjugateGradient   ///< matrix-free Jacobi-preconditioned CG
+    automatic,        ///< Cholesky for m <= denseRowLimit, else CG
+    cholesky,         ///< dense Cholesky (LAPACK through LibTorch), factor reused
+    conjugateGradient ///< matrix-free Jacobi-preconditioned CG
 };
 
 /// Name of @p solver ("automatic", "cholesky", "conjugateGradient").
@@ -49,15 +49,15 @@ struct LinearConstraintOptions
 /// What one application of the constraint cost and achieved.
 struct ConstraintReport
 {
-    ConstraintSolver solver = ConstraintSolver::automatic;  ///< path used
-    std::size_t iterations = 0;     ///< CG iterations (all solves), 0 for Cholesky
-    bool converged = true;          ///< false if CG hit maxIterations
+    ConstraintSolver solver = ConstraintSolver::automatic; ///< path used
+    std::size_t iterations = 0;                            ///< CG iterations (all solves), 0 for Cholesky
+    bool converged = true;                                 ///< false if CG hit maxIterations
     /// The Cholesky factor was numerically singular (rank-deficient G with
     /// sigma2 = 0, e.g. a redundant row): the mean was computed by CG instead.
     bool rankDeficient = false;
     /// |G u - b| / max(|b|, |G mu|, tiny) after the update.
     double constraintResidual = 0;
-    double seconds = 0;             ///< wall time of the call
+    double seconds = 0; ///< wall time of the call
 };
 
 /// The ProbConserv update (Hansen et al., "Learning physical models that can
@@ -112,26 +112,16 @@ public:
     /// identity) and @p newMean/@p newVariance have cols() entries, @p b has
     /// rows(). @p newVariance may be nullptr (mean only; the variance update
     /// costs one solve per unknown on the CG path). Output may alias input.
-    ConstraintReport apply
-    (
-        const double* mean,
-        const double* variance,
-        const double* b,
-        double* newMean,
-        double* newVariance
-    );
+    ConstraintReport apply(
+        const double* mean, const double* variance, const double* b, double* newMean, double* newVariance);
 
     /// Sigma = I: project @p u in place onto G u = b.
     ConstraintReport project(std::vector<double>& u, const std::vector<double>& b);
 
     /// Diagonal Sigma: update @p mean and @p variance in place (the new
     /// variance is the diagonal of Sigma_new).
-    ConstraintReport update
-    (
-        std::vector<double>& mean,
-        std::vector<double>& variance,
-        const std::vector<double>& b
-    );
+    ConstraintReport update(
+        std::vector<double>& mean, std::vector<double>& variance, const std::vector<double>& b);
 
     /// The full n x n Sigma_new (row-major) for diagonal Sigma (@p variance,
     /// nullptr: identity). Dense: only for n <= 4000.

@@ -67,14 +67,8 @@ public:
     /// Evaluate @p rows rows of @p inputWidth doubles each, writing
     /// rows*outputWidth doubles to @p output. The widths are checked against
     /// the metadata. float64 CPU models read @p input without copying it.
-    void evaluate
-    (
-        const double* input,
-        std::size_t rows,
-        std::size_t inputWidth,
-        double* output,
-        std::size_t outputWidth
-    ) const;
+    void evaluate(const double* input, std::size_t rows, std::size_t inputWidth, double* output,
+        std::size_t outputWidth) const;
 
     /// The check of inputs against the training range (inactive for files
     /// without one).

@@ -14,10 +14,9 @@ class ModelError : public std::runtime_error
 {
 public:
     ModelError(const std::string& file, const std::string& what)
-    :
-        std::runtime_error("mlcfd model '" + file + "': " + what),
-        file_(file)
-    {}
+        : std::runtime_error("mlcfd model '" + file + "': " + what), file_(file)
+    {
+    }
 
     const std::string& file() const noexcept { return file_; }
 

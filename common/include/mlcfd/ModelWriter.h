@@ -13,35 +13,25 @@ namespace mlcfd
 /// `def forward(self, x: Tensor) -> Tensor`) into a module and save it with
 /// @p metadata (validated first) as @p path. The forward maps a
 /// (rows, inputCount) tensor to a (rows, outputCount) tensor.
-void writeModel
-(
-    const std::string& path,
-    const std::string& torchScriptSource,
-    const ModelMetadata& metadata
-);
+void writeModel(const std::string& path, const std::string& torchScriptSource, const ModelMetadata& metadata);
 
 /// Reference models, written by C++ (the Python authoring script
 /// common/python/mlcfd_model.py writes the same ones).
 namespace referenceModels
 {
-    /// OpenFOAM's Smagorinsky model as an eddy-viscosity closure (see
-    /// EddyViscosityClosure for the inputs and the output).
-    void writeSmagorinsky(const std::string& path, double Ck = 0.094, double Ce = 1.048);
+/// OpenFOAM's Smagorinsky model as an eddy-viscosity closure (see
+/// EddyViscosityClosure for the inputs and the output).
+void writeSmagorinsky(const std::string& path, double Ck = 0.094, double Ce = 1.048);
 
-    /// Smagorinsky as a tensor-basis closure (TensorBasisClosure):
-    /// g1 = -2 nutStar of writeSmagorinsky, plus a constant coefficient
-    /// @p g2 of the second basis tensor S*W* - W*S* (0: Smagorinsky exactly).
-    void writeTensorBasisSmagorinsky
-    (
-        const std::string& path,
-        double g2 = 0,
-        double Ck = 0.094,
-        double Ce = 1.048
-    );
+/// Smagorinsky as a tensor-basis closure (TensorBasisClosure):
+/// g1 = -2 nutStar of writeSmagorinsky, plus a constant coefficient
+/// @p g2 of the second basis tensor S*W* - W*S* (0: Smagorinsky exactly).
+void writeTensorBasisSmagorinsky(
+    const std::string& path, double g2 = 0, double Ck = 0.094, double Ce = 1.048);
 
-    /// Jacobi's diagonal scaling z = r/diag as a preconditioner model.
-    void writeJacobi(const std::string& path);
-}
+/// Jacobi's diagonal scaling z = r/diag as a preconditioner model.
+void writeJacobi(const std::string& path);
+} // namespace referenceModels
 
 } // namespace mlcfd
 

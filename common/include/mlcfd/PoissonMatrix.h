@@ -28,12 +28,8 @@ enum class PoissonBoundary
 /// @p cellCoefficient: k per cell in row order, empty for k = 1 (then every
 /// entry is an integer). The training's systems.poisson is the same matrix
 /// (tested). Throws std::invalid_argument for bad sizes or a non-positive k.
-CSRMatrix poissonMatrix
-(
-    const std::vector<std::int64_t>& cells,
-    PoissonBoundary boundary,
-    const std::vector<double>& cellCoefficient = {}
-);
+CSRMatrix poissonMatrix(const std::vector<std::int64_t>& cells, PoissonBoundary boundary,
+    const std::vector<double>& cellCoefficient = {});
 
 } // namespace mlcfd
 

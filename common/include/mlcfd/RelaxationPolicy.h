@@ -66,7 +66,6 @@ struct RelaxationSettings
     double priorWeight = 10.0;
 };
 
-
 /// Picks the arm (omega) of the next solve and learns from its cost.
 ///
 /// Use: `arm = choose(context); solve with omega(arm); observe(cost);`.
@@ -79,11 +78,7 @@ public:
     virtual ~RelaxationPolicy() = default;
 
     /// Policy names: fixed, epsilonGreedy, tsallisInf, chebCB, chebTS.
-    static std::unique_ptr<RelaxationPolicy> New
-    (
-        const std::string& name,
-        const RelaxationSettings& settings
-    );
+    static std::unique_ptr<RelaxationPolicy> New(const std::string& name, const RelaxationSettings& settings);
     static const std::vector<std::string>& names();
 
     virtual std::string name() const = 0;

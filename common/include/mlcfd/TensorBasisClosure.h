@@ -38,11 +38,7 @@ public:
     static std::vector<std::string> outputNames(std::size_t count);
 
     /// Load the model and check its kind, inputs and outputs.
-    explicit TensorBasisClosure
-    (
-        const std::string& modelPath,
-        const ModelOptions& options = ModelOptions()
-    );
+    explicit TensorBasisClosure(const std::string& modelPath, const ModelOptions& options = ModelOptions());
 
     const Model& model() const { return model_; }
     std::size_t basisCount() const { return model_.outputCount(); }
@@ -51,34 +47,17 @@ public:
     /// volTensorField; delta: filter widths): the eddy viscosity @p nut (n)
     /// and the explicit stress @p tauExtra (n x 6 symmetric components
     /// xx xy xz yy yz zz, as OpenFOAM's symmTensor).
-    void computeStress
-    (
-        const double* gradU,
-        const double* delta,
-        std::size_t n,
-        double* nut,
-        double* tauExtra
-    );
+    void computeStress(
+        const double* gradU, const double* delta, std::size_t n, double* nut, double* tauExtra);
 
     /// The full stress tau (n x 6) for @p n cells (for tests and a-priori
     /// analysis).
-    void computeTotalStress
-    (
-        const double* gradU,
-        const double* delta,
-        std::size_t n,
-        double* tau
-    );
+    void computeTotalStress(const double* gradU, const double* delta, std::size_t n, double* tau);
 
     /// The first @p count of Pope's ten basis tensors (row-major 3x3 each)
     /// of S and W.
-    static void basis
-    (
-        const double S[9],
-        const double W[9],
-        double T[maxBasis][9],
-        std::size_t count = maxBasis
-    );
+    static void basis(
+        const double S[9], const double W[9], double T[maxBasis][9], std::size_t count = maxBasis);
 
 private:
     void evaluate(const double* gradU, std::size_t n);

@@ -36,7 +36,6 @@ struct TrainingRange
     bool empty() const { return min.empty(); }
 };
 
-
 /// Rows counted against a training range since the last reset.
 struct RangeCount
 {
@@ -47,11 +46,10 @@ struct RangeCount
     /// Per input: rows where that input is outside.
     std::vector<std::size_t> outsideByInput;
 
-    double fraction() const { return rows ? double(outside)/double(rows) : 0.0; }
+    double fraction() const { return rows ? double(outside) / double(rows) : 0.0; }
     void add(const RangeCount& other);
     void clear();
 };
-
 
 /// Counts rows whose inputs leave the training range by more than a margin.
 ///
@@ -85,25 +83,22 @@ public:
     /// values[r*rowStride + i*inputStride] (row-major rows: rowStride =
     /// inputCount, inputStride = 1; channel planes: rowStride = 1,
     /// inputStride = rows).
-    void countRows
-    (
-        const double* values,
-        std::size_t rows,
-        RangeCount& count,
-        std::size_t rowStride,
-        std::size_t inputStride = 1
-    ) const;
+    void countRows(const double* values, std::size_t rows, RangeCount& count, std::size_t rowStride,
+        std::size_t inputStride = 1) const;
 
 private:
     double margin_ = defaultMargin;
     std::vector<double> lower_, upper_;
 };
 
-
 /// What a run does once it strays from the training range.
 struct RangeMonitorSettings
 {
-    enum class Action { warn, stop };
+    enum class Action
+    {
+        warn,
+        stop
+    };
     Action action = Action::warn;
     /// stop: fraction of rows outside (in one report) above which to stop.
     double stopFraction = 0.1;
@@ -114,7 +109,6 @@ struct RangeMonitorSettings
     /// the accepted words.
     static Action parseAction(const std::string& word);
 };
-
 
 /// The report an adaptor writes for a model at each step: the rows outside
 /// the training range since the last step, the decision to log it, and the
@@ -131,14 +125,8 @@ public:
     /// Throws ModelError (naming @p modelPath, the input that strays most
     /// often and its range) in stop mode when the fraction outside exceeds
     /// the threshold.
-    void step
-    (
-        const RangeCount& count,
-        const RangeCheck& check,
-        const ModelMetadata& metadata,
-        const std::string& modelPath,
-        std::size_t implausible = 0
-    );
+    void step(const RangeCount& count, const RangeCheck& check, const ModelMetadata& metadata,
+        const std::string& modelPath, std::size_t implausible = 0);
 
     /// Whether this step's report should go to the log: the first step, the
     /// first step that strays or is implausible, and then every interval-th

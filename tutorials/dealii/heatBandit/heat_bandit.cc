@@ -149,12 +149,14 @@ namespace HeatBandit
     bool         write_vtu;
     unsigned int progress_interval;
 
-    static void declare(ParameterHandler &prm);
-    void        parse(ParameterHandler &prm);
+    static void
+    declare(ParameterHandler &prm);
+    void
+    parse(ParameterHandler &prm);
   };
 
-
-  void Parameters::declare(ParameterHandler &prm)
+  void
+  Parameters::declare(ParameterHandler &prm)
   {
     // The policy names come from the policy factory itself, so that a new
     // policy in the core is selectable here without touching this file.
@@ -168,23 +170,26 @@ namespace HeatBandit
                         "tsallisInf",
                         Patterns::Selection(policies),
                         "How omega is chosen before each solve: " + policies);
-      prm.declare_entry("Omega range",
-                        "1.0, 1.95",
-                        Patterns::List(Patterns::Double(0, 2), 2, 2),
-                        "Smallest and largest omega of the arms (inside (0, 2), "
-                        "where SSOR converges)");
-      prm.declare_entry("Arms",
-                        "20",
-                        Patterns::Integer(1),
-                        "Number of candidate omegas, evenly spaced on the range");
+      prm.declare_entry(
+          "Omega range",
+          "1.0, 1.95",
+          Patterns::List(Patterns::Double(0, 2), 2, 2),
+          "Smallest and largest omega of the arms (inside (0, 2), "
+          "where SSOR converges)");
+      prm.declare_entry(
+          "Arms",
+          "20",
+          Patterns::Integer(1),
+          "Number of candidate omegas, evenly spaced on the range");
       prm.declare_entry("Fixed omega",
                         "1.0",
                         Patterns::Double(0, 2),
                         "The omega of every solve with policy fixed");
-      prm.declare_entry("Seed",
-                        "1",
-                        Patterns::Integer(0),
-                        "Seed of the policy's random numbers (same seed, same choices)");
+      prm.declare_entry(
+          "Seed",
+          "1",
+          Patterns::Integer(0),
+          "Seed of the policy's random numbers (same seed, same choices)");
       prm.declare_entry("Cost scale",
                         "0",
                         Patterns::Double(0),
@@ -194,13 +199,14 @@ namespace HeatBandit
                         "0.1",
                         Patterns::Double(0, 1),
                         "epsilonGreedy: probability of a random arm");
-      prm.declare_entry("Context",
-                        "refinement",
-                        Patterns::Selection("refinement|source phase"),
-                        "chebCB: what the policy sees before a solve. "
-                        "refinement: log(DoFs/DoFs of the initial mesh)/"
-                        "log(2^(dim*adaptive levels)), in [0, 1]; source phase: "
-                        "the new time within the period of the source, in [0, 1)");
+      prm.declare_entry(
+          "Context",
+          "refinement",
+          Patterns::Selection("refinement|source phase"),
+          "chebCB: what the policy sees before a solve. "
+          "refinement: log(DoFs/DoFs of the initial mesh)/"
+          "log(2^(dim*adaptive levels)), in [0, 1]; source phase: "
+          "the new time within the period of the source, in [0, 1)");
       prm.declare_entry("State file",
                         "",
                         Patterns::Anything(),
@@ -236,10 +242,11 @@ namespace HeatBandit
     {
       prm.declare_entry("Time step", "0.002", Patterns::Double(0), "k");
       prm.declare_entry("End time", "0.5", Patterns::Double(0), "T");
-      prm.declare_entry("Theta",
-                        "0.5",
-                        Patterns::Double(0, 1),
-                        "0: explicit Euler, 0.5: Crank-Nicolson, 1: implicit Euler");
+      prm.declare_entry(
+          "Theta",
+          "0.5",
+          Patterns::Double(0, 1),
+          "0: explicit Euler, 0.5: Crank-Nicolson, 1: implicit Euler");
     }
     prm.leave_subsection();
 
@@ -258,10 +265,11 @@ namespace HeatBandit
 
     prm.enter_subsection("Output");
     {
-      prm.declare_entry("Summary file",
-                        "",
-                        Patterns::Anything(),
-                        "Also write the final summary to this file (empty: do not)");
+      prm.declare_entry(
+          "Summary file",
+          "",
+          Patterns::Anything(),
+          "Also write the final summary to this file (empty: do not)");
       prm.declare_entry("Solve log file",
                         "",
                         Patterns::Anything(),
@@ -271,22 +279,23 @@ namespace HeatBandit
                         "false",
                         Patterns::Bool(),
                         "Write solution-NNN.vtu after every time step");
-      prm.declare_entry("Progress interval",
-                        "50",
-                        Patterns::Integer(0),
-                        "Print a progress line every this many time steps (0: never)");
+      prm.declare_entry(
+          "Progress interval",
+          "50",
+          Patterns::Integer(0),
+          "Print a progress line every this many time steps (0: never)");
     }
     prm.leave_subsection();
   }
 
-
-  void Parameters::parse(ParameterHandler &prm)
+  void
+  Parameters::parse(ParameterHandler &prm)
   {
     prm.enter_subsection("Bandit");
     {
       policy = prm.get("Policy");
       const std::vector<std::string> range =
-        Utilities::split_string_list(prm.get("Omega range"));
+          Utilities::split_string_list(prm.get("Omega range"));
       omega_min   = Utilities::string_to_double(range[0]);
       omega_max   = Utilities::string_to_double(range[1]);
       arms        = prm.get_integer("Arms");
@@ -305,14 +314,16 @@ namespace HeatBandit
                 ExcMessage("Bandit/Omega range: need 0 < min <= max < 2"));
     AssertThrow(fixed_omega > 0 && fixed_omega < 2,
                 ExcMessage("Bandit/Fixed omega: need 0 < omega < 2"));
-    AssertThrow(!load_state || !state_file.empty(),
-                ExcMessage("Bandit/Load state is true but Bandit/State file is empty"));
+    AssertThrow(
+        !load_state || !state_file.empty(),
+        ExcMessage("Bandit/Load state is true but Bandit/State file is empty"));
 
     prm.enter_subsection("Mesh");
     {
-      initial_global_refinement  = prm.get_integer("Initial global refinement");
-      adaptive_refinement_levels = prm.get_integer("Adaptive refinement levels");
-      refinement_interval        = prm.get_integer("Refinement interval");
+      initial_global_refinement = prm.get_integer("Initial global refinement");
+      adaptive_refinement_levels =
+          prm.get_integer("Adaptive refinement levels");
+      refinement_interval = prm.get_integer("Refinement interval");
     }
     prm.leave_subsection();
 
@@ -323,7 +334,8 @@ namespace HeatBandit
       theta     = prm.get_double("Theta");
     }
     prm.leave_subsection();
-    AssertThrow(time_step > 0, ExcMessage("Time stepping/Time step must be positive"));
+    AssertThrow(time_step > 0,
+                ExcMessage("Time stepping/Time step must be positive"));
 
     prm.enter_subsection("Linear solver");
     {
@@ -342,19 +354,19 @@ namespace HeatBandit
     prm.leave_subsection();
   }
 
-
   // Output files may name a folder (output/heat_bandit.state): create it, so
   // that a fresh checkout runs without a separate mkdir.
-  std::ofstream open_for_writing(const std::string &file)
+  std::ofstream
+  open_for_writing(const std::string &file)
   {
-    const std::filesystem::path parent = std::filesystem::path(file).parent_path();
+    const std::filesystem::path parent =
+        std::filesystem::path(file).parent_path();
     if (!parent.empty())
       std::filesystem::create_directories(parent);
     std::ofstream out(file);
     AssertThrow(out, ExcMessage("Cannot write " + file));
     return out;
   }
-
 
   // @sect3{The source and the boundary values}
   //
@@ -367,8 +379,8 @@ namespace HeatBandit
   public:
     static constexpr double period = 0.2;
 
-    virtual double value(const Point<dim>  &p,
-                         const unsigned int component = 0) const override
+    virtual double
+    value(const Point<dim> &p, const unsigned int component = 0) const override
     {
       (void)component;
       AssertIndexRange(component, 1);
@@ -376,7 +388,7 @@ namespace HeatBandit
 
       const double time = this->get_time();
       const double point_within_period =
-        (time / period - std::floor(time / period));
+          (time / period - std::floor(time / period));
 
       if ((point_within_period >= 0.0) && (point_within_period <= 0.2))
         return ((p[0] > 0.5) && (p[1] > -0.5)) ? 1 : 0;
@@ -387,20 +399,19 @@ namespace HeatBandit
     }
   };
 
-
   template <int dim>
   class BoundaryValues : public Function<dim>
   {
   public:
-    virtual double value(const Point<dim> & /*p*/,
-                         const unsigned int component = 0) const override
+    virtual double
+    value(const Point<dim> & /*p*/,
+          const unsigned int component = 0) const override
     {
       (void)component;
       AssertIndexRange(component, 1);
       return 0;
     }
   };
-
 
   // @sect3{The HeatEquation class}
   //
@@ -412,17 +423,25 @@ namespace HeatBandit
   {
   public:
     explicit HeatEquation(const Parameters &parameters);
-    void run();
+    void
+    run();
 
   private:
-    void   setup_system();
-    void   assemble_system();
-    void   solve_time_step();
-    void   refine_mesh(const unsigned int min_grid_level,
-                       const unsigned int max_grid_level);
-    void   output_results() const;
-    void   write_summary() const;
-    double context() const;
+    void
+    setup_system();
+    void
+    assemble_system();
+    void
+    solve_time_step();
+    void
+    refine_mesh(const unsigned int min_grid_level,
+                const unsigned int max_grid_level);
+    void
+    output_results() const;
+    void
+    write_summary() const;
+    double
+    context() const;
 
     static mlcfd::RelaxationSettings
     relaxation_settings(const Parameters &parameters);
@@ -456,7 +475,7 @@ namespace HeatBandit
     // The bandit: it keeps the policy and the SSOR preconditioner, and
     // initializes the latter with the omega it chooses.
     mlcfd::dealii::BanditRelaxation<PreconditionSSOR<SparseMatrix<double>>>
-      bandit;
+        bandit;
 
     // One entry per solve.
     struct SolveRecord
@@ -471,7 +490,6 @@ namespace HeatBandit
     };
     std::vector<SolveRecord> solves;
   };
-
 
   // The settings of the policy. The contextual policy (chebCB) maps
   // [contextMin, contextMax] to the interval [-1, 1] of its Chebyshev
@@ -493,19 +511,18 @@ namespace HeatBandit
     return settings;
   }
 
-
   template <int dim>
   HeatEquation<dim>::HeatEquation(const Parameters &parameters)
-    : parameters(parameters)
-    , fe(1)
-    , dof_handler(triangulation)
-    , time(0.0)
-    , time_step(parameters.time_step)
-    , timestep_number(0)
-    , theta(parameters.theta)
-    , bandit(parameters.policy, relaxation_settings(parameters))
-  {}
-
+      : parameters(parameters)
+      , fe(1)
+      , dof_handler(triangulation)
+      , time(0.0)
+      , time_step(parameters.time_step)
+      , timestep_number(0)
+      , theta(parameters.theta)
+      , bandit(parameters.policy, relaxation_settings(parameters))
+  {
+  }
 
   // @sect4{HeatEquation::setup_system}
   //
@@ -513,7 +530,8 @@ namespace HeatBandit
   // the adapted mesh, and the mass and Laplace matrices. Those two do not
   // change between refinements, so each time step only combines them.
   template <int dim>
-  void HeatEquation<dim>::setup_system()
+  void
+  HeatEquation<dim>::setup_system()
   {
     dof_handler.distribute_dofs(fe);
 
@@ -544,7 +562,6 @@ namespace HeatBandit
     system_rhs.reinit(dof_handler.n_dofs());
   }
 
-
   // @sect4{HeatEquation::assemble_system}
   //
   // The theta scheme: with U^{n-1} the old solution, k the time step and
@@ -558,7 +575,8 @@ namespace HeatBandit
   // constraints are condensed into the system, which keeps the matrix
   // symmetric positive definite: CG and SSOR need that.
   template <int dim>
-  void HeatEquation<dim>::assemble_system()
+  void
+  HeatEquation<dim>::assemble_system()
   {
     Vector<double> tmp(solution.size());
     Vector<double> forcing_terms(solution.size());
@@ -602,7 +620,6 @@ namespace HeatBandit
                                        system_rhs);
   }
 
-
   // @sect4{HeatEquation::context}
   //
   // The contextual policy (chebCB) learns, for every omega, how the cost of
@@ -630,7 +647,8 @@ namespace HeatBandit
   //
   // Other policies ignore the context.
   template <int dim>
-  double HeatEquation<dim>::context() const
+  double
+  HeatEquation<dim>::context() const
   {
     if (parameters.context == "source phase")
       {
@@ -647,7 +665,6 @@ namespace HeatBandit
                       1.0);
   }
 
-
   // @sect4{HeatEquation::solve_time_step}
   //
   // Step-26 solves with SolverCG and PreconditionSSOR with omega = 1. Here
@@ -661,18 +678,18 @@ namespace HeatBandit
   // choices, and for SSOR (whose set-up costs nothing) time per iteration
   // does not depend on omega.
   template <int dim>
-  void HeatEquation<dim>::solve_time_step()
+  void
+  HeatEquation<dim>::solve_time_step()
   {
-    SolverControl solver_control(parameters.max_iterations,
+    SolverControl      solver_control(parameters.max_iterations,
                                  parameters.tolerance * system_rhs.l2_norm());
-    const double  c     = context();
-    const auto    start = std::chrono::steady_clock::now();
-    const unsigned int iterations =
-      bandit.solve<SolverCG<Vector<double>>>(
+    const double       c          = context();
+    const auto         start      = std::chrono::steady_clock::now();
+    const unsigned int iterations = bandit.solve<SolverCG<Vector<double>>>(
         solver_control, system_matrix, solution, system_rhs, c);
     const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-        .count();
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
 
     constraints.distribute(solution);
 
@@ -685,7 +702,6 @@ namespace HeatBandit
                       seconds});
   }
 
-
   // @sect4{HeatEquation::refine_mesh}
   //
   // Step-26's refinement: Kelly's indicator, refine 60% and coarsen 40% of
@@ -694,16 +710,17 @@ namespace HeatBandit
   // transferred vector is made conforming again with the new mesh's
   // hanging-node constraints.
   template <int dim>
-  void HeatEquation<dim>::refine_mesh(const unsigned int min_grid_level,
-                                      const unsigned int max_grid_level)
+  void
+  HeatEquation<dim>::refine_mesh(const unsigned int min_grid_level,
+                                 const unsigned int max_grid_level)
   {
     Vector<float> estimated_error_per_cell(triangulation.n_active_cells());
     KellyErrorEstimator<dim>::estimate(
-      dof_handler,
-      QGauss<dim - 1>(fe.degree + 1),
-      std::map<types::boundary_id, const Function<dim> *>(),
-      solution,
-      estimated_error_per_cell);
+        dof_handler,
+        QGauss<dim - 1>(fe.degree + 1),
+        std::map<types::boundary_id, const Function<dim> *>(),
+        solution,
+        estimated_error_per_cell);
 
     GridRefinement::refine_and_coarsen_fixed_fraction(triangulation,
                                                       estimated_error_per_cell,
@@ -731,10 +748,10 @@ namespace HeatBandit
     constraints.distribute(solution);
   }
 
-
   // @sect4{HeatEquation::output_results}
   template <int dim>
-  void HeatEquation<dim>::output_results() const
+  void
+  HeatEquation<dim>::output_results() const
   {
     if (!parameters.write_vtu)
       return;
@@ -745,11 +762,10 @@ namespace HeatBandit
     data_out.build_patches();
     data_out.set_flags(DataOutBase::VtkFlags(time, timestep_number));
 
-    std::ofstream output("solution-" + Utilities::int_to_string(timestep_number, 3) +
-                         ".vtu");
+    std::ofstream output("solution-" +
+                         Utilities::int_to_string(timestep_number, 3) + ".vtu");
     data_out.write_vtu(output);
   }
-
 
   // @sect4{HeatEquation::write_summary}
   //
@@ -758,7 +774,8 @@ namespace HeatBandit
   // solves only (choice, preconditioner set-up and CG), not assembly or
   // refinement, which do not depend on omega.
   template <int dim>
-  void HeatEquation<dim>::write_summary() const
+  void
+  HeatEquation<dim>::write_summary() const
   {
     unsigned long total_iterations = 0;
     double        total_seconds    = 0;
@@ -767,7 +784,7 @@ namespace HeatBandit
         total_iterations += s.iterations;
         total_seconds += s.seconds;
       }
-    const std::size_t last = std::min<std::size_t>(100, solves.size());
+    const std::size_t last       = std::min<std::size_t>(100, solves.size());
     double            mean_omega = 0;
     for (std::size_t i = solves.size() - last; i < solves.size(); ++i)
       mean_omega += solves[i].omega / last;
@@ -778,9 +795,8 @@ namespace HeatBandit
             << "policy rounds (with loaded state): "
             << bandit.get_policy()->rounds() << '\n'
             << "total CG iterations: " << total_iterations << '\n'
-            << "mean omega over the last " << last
-            << " solves: " << std::fixed << std::setprecision(4) << mean_omega
-            << '\n'
+            << "mean omega over the last " << last << " solves: " << std::fixed
+            << std::setprecision(4) << mean_omega << '\n'
             << "solve wall time [s]: " << std::setprecision(4) << total_seconds
             << '\n'
             << "final DoFs: " << dof_handler.n_dofs() << '\n';
@@ -805,7 +821,6 @@ namespace HeatBandit
       }
   }
 
-
   // @sect4{HeatEquation::run}
   //
   // Step-26's time loop. At the start the first time step is solved, the
@@ -817,7 +832,8 @@ namespace HeatBandit
   // Every solve goes through the bandit, the pre-refinement solves too:
   // they are linear systems like the others.
   template <int dim>
-  void HeatEquation<dim>::run()
+  void
+  HeatEquation<dim>::run()
   {
     if (parameters.load_state)
       {
@@ -827,9 +843,9 @@ namespace HeatBandit
       }
 
     const unsigned int initial_global_refinement =
-      parameters.initial_global_refinement;
+        parameters.initial_global_refinement;
     const unsigned int n_adaptive_pre_refinement_steps =
-      parameters.adaptive_refinement_levels;
+        parameters.adaptive_refinement_levels;
 
     GridGenerator::hyper_L(triangulation);
     triangulation.refine_global(initial_global_refinement);
@@ -839,14 +855,14 @@ namespace HeatBandit
     // Integer step counts, so that the number of solves does not depend on
     // rounding in the sum of the time steps.
     const unsigned int n_steps =
-      static_cast<unsigned int>(std::lround(parameters.end_time / time_step));
+        static_cast<unsigned int>(std::lround(parameters.end_time / time_step));
 
     std::cout << "Policy " << parameters.policy << ", " << n_steps
               << " time steps of " << time_step << ", "
               << triangulation.n_active_cells() << " cells and "
               << dof_handler.n_dofs() << " DoFs initially" << std::endl;
 
-    unsigned int pre_refinement_step = 0;
+    unsigned int pre_refinement_step  = 0;
     const auto   start_time_iteration = [&]() {
       time            = 0.0;
       timestep_number = 0;
@@ -872,7 +888,7 @@ namespace HeatBandit
           {
             refine_mesh(initial_global_refinement,
                         initial_global_refinement +
-                          n_adaptive_pre_refinement_steps);
+                            n_adaptive_pre_refinement_steps);
             ++pre_refinement_step;
             start_time_iteration();
             continue;
@@ -882,14 +898,13 @@ namespace HeatBandit
             timestep_number % parameters.progress_interval == 0)
           std::cout << "step " << timestep_number << ", t = " << time << ", "
                     << dof_handler.n_dofs() << " DoFs, omega "
-                    << solves.back().omega << ", "
-                    << solves.back().iterations << " CG iterations"
-                    << std::endl;
+                    << solves.back().omega << ", " << solves.back().iterations
+                    << " CG iterations" << std::endl;
 
         if (timestep_number % parameters.refinement_interval == 0)
           refine_mesh(initial_global_refinement,
                       initial_global_refinement +
-                        n_adaptive_pre_refinement_steps);
+                          n_adaptive_pre_refinement_steps);
 
         old_solution = solution;
       }
@@ -905,8 +920,8 @@ namespace HeatBandit
   }
 } // namespace HeatBandit
 
-
-int main(int argc, char *argv[])
+int
+main(int argc, char *argv[])
 {
   using namespace HeatBandit;
   try
@@ -928,10 +943,12 @@ int main(int argc, char *argv[])
   catch (const std::exception &exc)
     {
       std::cerr << std::endl
-                << "----------------------------------------------------" << std::endl
+                << "----------------------------------------------------"
+                << std::endl
                 << "Exception: " << std::endl
                 << exc.what() << std::endl
-                << "----------------------------------------------------" << std::endl;
+                << "----------------------------------------------------"
+                << std::endl;
       return 1;
     }
   return 0;

@@ -105,53 +105,76 @@ namespace LearnedPreconditionerTutorial
     std::string              output_base;
     std::string              summary_file;
 
-    static void declare(ParameterHandler &prm)
+    static void
+    declare(ParameterHandler &prm)
     {
       prm.enter_subsection("Problem");
-      prm.declare_entry("Dimension", "2", Patterns::Integer(2, 3),
+      prm.declare_entry("Dimension",
+                        "2",
+                        Patterns::Integer(2, 3),
                         "Space dimension: the unit square or cube");
-      prm.declare_entry("Refinements", "6", Patterns::Integer(1, 12),
-                        "Global refinements: 2^refinements cells per direction");
-      prm.declare_entry("Coefficient contrast", "1", Patterns::Double(0),
+      prm.declare_entry(
+          "Refinements",
+          "6",
+          Patterns::Integer(1, 12),
+          "Global refinements: 2^refinements cells per direction");
+      prm.declare_entry("Coefficient contrast",
+                        "1",
+                        Patterns::Double(0),
                         "a = contrast in [0, 1/2]^d and 1 elsewhere "
                         "(1: the plain Laplacian)");
       prm.leave_subsection();
 
       prm.enter_subsection("Network");
-      prm.declare_entry("Model file", "graph.pt", Patterns::FileName(),
+      prm.declare_entry("Model file",
+                        "graph.pt",
+                        Patterns::FileName(),
                         "TorchScript model of kind preconditionerGraph (any "
                         "mesh) or preconditionerGrid (one process only): "
                         "models/preconditioner/graph.pt, or the Jacobi "
                         "reference of 'mlcfd-model create graphJacobi'");
-      prm.declare_entry("Device", "cpu", Patterns::Selection("cpu|cuda"),
+      prm.declare_entry("Device",
+                        "cpu",
+                        Patterns::Selection("cpu|cuda"),
                         "Where the network runs (cuda falls back to the CPU "
                         "with a warning)");
-      prm.declare_entry("Threads", "0", Patterns::Integer(0),
+      prm.declare_entry("Threads",
+                        "0",
+                        Patterns::Integer(0),
                         "LibTorch threads per process (0: MLCFD_NUM_THREADS, "
                         "else 1 under MPI)");
       prm.leave_subsection();
 
       prm.enter_subsection("Linear solver");
-      prm.declare_entry("Vector type", "PETSc",
+      prm.declare_entry("Vector type",
+                        "PETSc",
                         Patterns::Selection("deal.II|PETSc|Trilinos"),
                         "Linear algebra: deal.II (one process), PETSc or "
                         "Trilinos");
       prm.declare_entry(
-        "Solvers", "learnedFCG, petscFCG, CG, jacobiCG, ssorCG, amgCG",
-        Patterns::MultipleSelection(
-          "learnedFCG|petscFCG|CG|jacobiCG|ssorCG|amgCG"),
-        "Solvers to compare, each from a zero initial guess: learnedFCG "
-        "(mlcfd::dealii::FlexibleCG + LearnedPreconditioner), petscFCG (KSPFCG + the "
-        "network as PCSHELL; vector type PETSc), CG (no preconditioner), "
-        "jacobiCG, ssorCG, amgCG (SolverCG + Jacobi, SSOR, algebraic "
-        "multigrid: Trilinos ML or hypre BoomerAMG; not with deal.II)");
-      prm.declare_entry("Relative tolerance", "1e-8", Patterns::Double(0),
+          "Solvers",
+          "learnedFCG, petscFCG, CG, jacobiCG, ssorCG, amgCG",
+          Patterns::MultipleSelection(
+              "learnedFCG|petscFCG|CG|jacobiCG|ssorCG|amgCG"),
+          "Solvers to compare, each from a zero initial guess: learnedFCG "
+          "(mlcfd::dealii::FlexibleCG + LearnedPreconditioner), petscFCG "
+          "(KSPFCG + the "
+          "network as PCSHELL; vector type PETSc), CG (no preconditioner), "
+          "jacobiCG, ssorCG, amgCG (SolverCG + Jacobi, SSOR, algebraic "
+          "multigrid: Trilinos ML or hypre BoomerAMG; not with deal.II)");
+      prm.declare_entry("Relative tolerance",
+                        "1e-8",
+                        Patterns::Double(0),
                         "Stop when |b - A x| <= tolerance |b|");
       prm.declare_entry("Maximum iterations", "10000", Patterns::Integer(1));
-      prm.declare_entry("FCG directions", "2", Patterns::Integer(1),
+      prm.declare_entry("FCG directions",
+                        "2",
+                        Patterns::Integer(1),
                         "Search directions learnedFCG and petscFCG keep "
                         "(keptDirections, KSPFCGSetMmax; DCDM uses 2)");
-      prm.declare_entry("Compare with CG", "true", Patterns::Bool(),
+      prm.declare_entry("Compare with CG",
+                        "true",
+                        Patterns::Bool(),
                         "learnedFCG: each step also evaluates the CG "
                         "direction and takes it where it lowers the error "
                         "more (helps a network that is good only in part; "
@@ -160,16 +183,21 @@ namespace LearnedPreconditionerTutorial
       prm.leave_subsection();
 
       prm.enter_subsection("Output");
-      prm.declare_entry("VTU base name", "solution", Patterns::Anything(),
+      prm.declare_entry("VTU base name",
+                        "solution",
+                        Patterns::Anything(),
                         "Solution of the first solver as <name>.pvtu and "
                         "<name>_0.<rank>.vtu (empty: none)");
-      prm.declare_entry("Summary file", "", Patterns::Anything(),
+      prm.declare_entry("Summary file",
+                        "",
+                        Patterns::Anything(),
                         "Also write the iterations to this file (empty: "
                         "none)");
       prm.leave_subsection();
     }
 
-    void parse(ParameterHandler &prm)
+    void
+    parse(ParameterHandler &prm)
     {
       prm.enter_subsection("Problem");
       dimension   = prm.get_integer("Dimension");
@@ -184,10 +212,10 @@ namespace LearnedPreconditionerTutorial
       prm.leave_subsection();
 
       prm.enter_subsection("Linear solver");
-      vector_type = prm.get("Vector type");
-      solvers     = Utilities::split_string_list(prm.get("Solvers"));
-      tolerance   = prm.get_double("Relative tolerance");
-      max_iterations = prm.get_integer("Maximum iterations");
+      vector_type     = prm.get("Vector type");
+      solvers         = Utilities::split_string_list(prm.get("Solvers"));
+      tolerance       = prm.get_double("Relative tolerance");
+      max_iterations  = prm.get_integer("Maximum iterations");
       fcg_directions  = prm.get_integer("FCG directions");
       compare_with_cg = prm.get_bool("Compare with CG");
       prm.leave_subsection();
@@ -202,7 +230,6 @@ namespace LearnedPreconditionerTutorial
                              "names no solver"));
     }
   };
-
 
   // @sect3{Linear algebra backends}
   //
@@ -224,7 +251,8 @@ namespace LearnedPreconditionerTutorial
   class PETScLocalSSOR : public PETScWrappers::PreconditionBase
   {
   public:
-    void initialize(const PETScWrappers::MatrixBase &system_matrix)
+    void
+    initialize(const PETScWrappers::MatrixBase &system_matrix)
     {
       clear();
       matrix = static_cast<Mat>(system_matrix);
@@ -246,7 +274,8 @@ namespace LearnedPreconditionerTutorial
     using SSOR   = PETScLocalSSOR;
     using AMG    = PETScWrappers::PreconditionBoomerAMG;
 
-    static AMG::AdditionalData amg_data()
+    static AMG::AdditionalData
+    amg_data()
     {
       AMG::AdditionalData data;
       data.symmetric_operator = true;
@@ -262,7 +291,8 @@ namespace LearnedPreconditionerTutorial
     using SSOR   = TrilinosWrappers::PreconditionSSOR;
     using AMG    = TrilinosWrappers::PreconditionAMG;
 
-    static AMG::AdditionalData amg_data()
+    static AMG::AdditionalData
+    amg_data()
     {
       AMG::AdditionalData data;
       data.elliptic              = true;
@@ -271,20 +301,18 @@ namespace LearnedPreconditionerTutorial
     }
   };
 
-
   // One row of the table.
   struct SolveRecord
   {
     std::string  solver;
     std::string  preconditioner;
-    unsigned int iterations     = 0;
-    bool         converged      = false;
-    double       setup_seconds  = 0;
-    double       solve_seconds  = 0;
-    double       network_seconds = -1;  // < 0: no network
-    std::size_t  fallbacks      = 0;
+    unsigned int iterations      = 0;
+    bool         converged       = false;
+    double       setup_seconds   = 0;
+    double       solve_seconds   = 0;
+    double       network_seconds = -1; // < 0: no network
+    std::size_t  fallbacks       = 0;
   };
-
 
   // @sect3{The Poisson problem}
   template <int dim>
@@ -292,32 +320,43 @@ namespace LearnedPreconditionerTutorial
   {
   public:
     explicit PoissonProblem(const Parameters &parameters);
-    void run();
+    void
+    run();
 
   private:
-    void make_grid();
-    void setup_system();
+    void
+    make_grid();
+    void
+    setup_system();
     template <typename Backend>
-    void solve_with();
+    void
+    solve_with();
     template <typename MatrixType, typename VectorType>
-    void assemble_system(MatrixType &matrix, VectorType &rhs) const;
+    void
+    assemble_system(MatrixType &matrix, VectorType &rhs) const;
     template <typename Backend>
-    SolveRecord solve(const std::string                 &solver,
-                      const typename Backend::Matrix    &matrix,
-                      const typename Backend::Vector    &rhs,
-                      typename Backend::Vector          &x);
+    SolveRecord
+    solve(const std::string              &solver,
+          const typename Backend::Matrix &matrix,
+          const typename Backend::Vector &rhs,
+          typename Backend::Vector       &x);
     template <typename VectorType>
-    void output_results(const VectorType &solution) const;
-    void print_table() const;
+    void
+    output_results(const VectorType &solution) const;
+    void
+    print_table() const;
 
-    void reinit(SparseMatrix<double> &matrix, Vector<double> &vector);
-    void reinit(PETScWrappers::MPI::SparseMatrix &matrix,
-                PETScWrappers::MPI::Vector       &vector);
-    void reinit(TrilinosWrappers::SparseMatrix &matrix,
-                TrilinosWrappers::MPI::Vector  &vector);
+    void
+    reinit(SparseMatrix<double> &matrix, Vector<double> &vector);
+    void
+    reinit(PETScWrappers::MPI::SparseMatrix &matrix,
+           PETScWrappers::MPI::Vector       &vector);
+    void
+    reinit(TrilinosWrappers::SparseMatrix &matrix,
+           TrilinosWrappers::MPI::Vector  &vector);
 
-    const Parameters parameters;
-    MPI_Comm         mpi_communicator;
+    const Parameters   parameters;
+    MPI_Comm           mpi_communicator;
     ConditionalOStream pcout;
 
     parallel::distributed::Triangulation<dim> triangulation;
@@ -327,32 +366,31 @@ namespace LearnedPreconditionerTutorial
     IndexSet                                  locally_relevant_dofs;
     AffineConstraints<double>                 constraints;
     DynamicSparsityPattern                    dsp;
-    SparsityPattern                           sparsity_pattern;  // deal.II only
-    std::vector<std::int64_t>                 grid;  // for grid models
+    SparsityPattern                           sparsity_pattern; // deal.II only
+    std::vector<std::int64_t>                 grid; // for grid models
 
     std::vector<SolveRecord> records;
   };
 
-
   template <int dim>
   PoissonProblem<dim>::PoissonProblem(const Parameters &parameters)
-    : parameters(parameters)
-    , mpi_communicator(MPI_COMM_WORLD)
-    , pcout(std::cout,
-            Utilities::MPI::this_mpi_process(mpi_communicator) == 0)
-    , triangulation(mpi_communicator)
-    , fe(1)
-    , dof_handler(triangulation)
-  {}
-
+      : parameters(parameters)
+      , mpi_communicator(MPI_COMM_WORLD)
+      , pcout(std::cout,
+              Utilities::MPI::this_mpi_process(mpi_communicator) == 0)
+      , triangulation(mpi_communicator)
+      , fe(1)
+      , dof_handler(triangulation)
+  {
+  }
 
   template <int dim>
-  void PoissonProblem<dim>::make_grid()
+  void
+  PoissonProblem<dim>::make_grid()
   {
     GridGenerator::hyper_cube(triangulation, 0, 1);
     triangulation.refine_global(parameters.refinements);
   }
-
 
   // @sect4{Degrees of freedom}
   //
@@ -362,7 +400,8 @@ namespace LearnedPreconditionerTutorial
   // several processes p4est's partition decides, and only graph models
   // apply.
   template <int dim>
-  void PoissonProblem<dim>::setup_system()
+  void
+  PoissonProblem<dim>::setup_system()
   {
     dof_handler.distribute_dofs(fe);
 
@@ -374,7 +413,8 @@ namespace LearnedPreconditionerTutorial
         DoFTools::map_dofs_to_support_points(MappingQ1<dim>(),
                                              dof_handler,
                                              support_points);
-        std::vector<types::global_dof_index> lexicographic(dof_handler.n_dofs());
+        std::vector<types::global_dof_index> lexicographic(
+            dof_handler.n_dofs());
         for (const auto &[dof, point] : support_points)
           {
             types::global_dof_index index = 0;
@@ -397,24 +437,27 @@ namespace LearnedPreconditionerTutorial
                                              constraints);
     constraints.close();
 
-    dsp.reinit(dof_handler.n_dofs(), dof_handler.n_dofs(), locally_relevant_dofs);
+    dsp.reinit(dof_handler.n_dofs(),
+               dof_handler.n_dofs(),
+               locally_relevant_dofs);
     DoFTools::make_sparsity_pattern(dof_handler, dsp, constraints, false);
     SparsityTools::distribute_sparsity_pattern(dsp,
                                                locally_owned_dofs,
                                                mpi_communicator,
                                                locally_relevant_dofs);
 
-    pcout << "Dimension " << dim << ", " << triangulation.n_global_active_cells()
-          << " cells, " << dof_handler.n_dofs() << " unknowns, "
+    pcout << "Dimension " << dim << ", "
+          << triangulation.n_global_active_cells() << " cells, "
+          << dof_handler.n_dofs() << " unknowns, "
           << Utilities::MPI::n_mpi_processes(mpi_communicator)
           << " MPI process(es), vector type " << parameters.vector_type
           << std::endl;
   }
 
-
   template <int dim>
-  void PoissonProblem<dim>::reinit(SparseMatrix<double> &matrix,
-                                   Vector<double>       &vector)
+  void
+  PoissonProblem<dim>::reinit(SparseMatrix<double> &matrix,
+                              Vector<double>       &vector)
   {
     AssertThrow(Utilities::MPI::n_mpi_processes(mpi_communicator) == 1,
                 ExcMessage("entry 'Vector type' = deal.II runs on one MPI "
@@ -425,21 +468,28 @@ namespace LearnedPreconditionerTutorial
   }
 
   template <int dim>
-  void PoissonProblem<dim>::reinit(PETScWrappers::MPI::SparseMatrix &matrix,
-                                   PETScWrappers::MPI::Vector       &vector)
+  void
+  PoissonProblem<dim>::reinit(PETScWrappers::MPI::SparseMatrix &matrix,
+                              PETScWrappers::MPI::Vector       &vector)
   {
-    matrix.reinit(locally_owned_dofs, locally_owned_dofs, dsp, mpi_communicator);
+    matrix.reinit(locally_owned_dofs,
+                  locally_owned_dofs,
+                  dsp,
+                  mpi_communicator);
     vector.reinit(locally_owned_dofs, mpi_communicator);
   }
 
   template <int dim>
-  void PoissonProblem<dim>::reinit(TrilinosWrappers::SparseMatrix &matrix,
-                                   TrilinosWrappers::MPI::Vector  &vector)
+  void
+  PoissonProblem<dim>::reinit(TrilinosWrappers::SparseMatrix &matrix,
+                              TrilinosWrappers::MPI::Vector  &vector)
   {
-    matrix.reinit(locally_owned_dofs, locally_owned_dofs, dsp, mpi_communicator);
+    matrix.reinit(locally_owned_dofs,
+                  locally_owned_dofs,
+                  dsp,
+                  mpi_communicator);
     vector.reinit(locally_owned_dofs, mpi_communicator);
   }
-
 
   // @sect4{Assembly}
   //
@@ -448,16 +498,17 @@ namespace LearnedPreconditionerTutorial
   // every learned preconditioner starts from stays defined.
   template <int dim>
   template <typename MatrixType, typename VectorType>
-  void PoissonProblem<dim>::assemble_system(MatrixType &matrix,
-                                            VectorType &rhs) const
+  void
+  PoissonProblem<dim>::assemble_system(MatrixType &matrix,
+                                       VectorType &rhs) const
   {
-    const QGauss<dim>  quadrature(fe.degree + 1);
-    FEValues<dim>      fe_values(fe,
+    const QGauss<dim>      quadrature(fe.degree + 1);
+    FEValues<dim>          fe_values(fe,
                             quadrature,
                             update_values | update_gradients |
-                              update_quadrature_points | update_JxW_values);
-    const unsigned int dofs_per_cell = fe.n_dofs_per_cell();
-    FullMatrix<double> cell_matrix(dofs_per_cell, dofs_per_cell);
+                                update_quadrature_points | update_JxW_values);
+    const unsigned int     dofs_per_cell = fe.n_dofs_per_cell();
+    FullMatrix<double>     cell_matrix(dofs_per_cell, dofs_per_cell);
     dealii::Vector<double> cell_rhs(dofs_per_cell);
     std::vector<types::global_dof_index> dof_indices(dofs_per_cell);
 
@@ -488,12 +539,11 @@ namespace LearnedPreconditionerTutorial
             }
           cell->get_dof_indices(dof_indices);
           constraints.distribute_local_to_global(
-            cell_matrix, cell_rhs, dof_indices, matrix, rhs);
+              cell_matrix, cell_rhs, dof_indices, matrix, rhs);
         }
     matrix.compress(VectorOperation::add);
     rhs.compress(VectorOperation::add);
   }
-
 
   // @sect4{One solve}
   //
@@ -508,8 +558,8 @@ namespace LearnedPreconditionerTutorial
                              const typename Backend::Vector &rhs,
                              typename Backend::Vector       &x)
   {
-    using VectorType = typename Backend::Vector;
-    constexpr bool is_petsc = std::is_same_v<Backend, PETScBackend>;
+    using VectorType          = typename Backend::Vector;
+    constexpr bool is_petsc   = std::is_same_v<Backend, PETScBackend>;
     constexpr bool is_deal_ii = std::is_same_v<Backend, DealIIBackend>;
 
     SolveRecord record;
@@ -518,13 +568,13 @@ namespace LearnedPreconditionerTutorial
     Timer timer;
 
     const mlcfd::dealii::LearnedPreconditioner::AdditionalData network_data{
-      parameters.device, parameters.threads, grid};
+        parameters.device, parameters.threads, grid};
 
     // SolverCG or mlcfd::dealii::FlexibleCG from a zero guess to the relative
     // tolerance; a solver that does not converge is reported, not fatal.
-    const auto run_deal_ii_solver = [&](auto &&dealii_solver,
+    const auto run_deal_ii_solver = [&](auto         &&dealii_solver,
                                         SolverControl &control,
-                                        const auto &preconditioner) {
+                                        const auto    &preconditioner) {
       record.setup_seconds = timer.wall_time();
       timer.restart();
       try
@@ -545,19 +595,26 @@ namespace LearnedPreconditionerTutorial
       {
         mlcfd::dealii::LearnedPreconditioner network;
         network.initialize(matrix, parameters.model_file, network_data);
-        record.preconditioner = "network (" + network.get_network().metadata().kind + ")";
+        record.preconditioner =
+            "network (" + network.get_network().metadata().kind + ")";
         typename mlcfd::dealii::FlexibleCG<VectorType>::AdditionalData fcg;
         fcg.keptDirections = parameters.fcg_directions;
         fcg.compareWithCG  = parameters.compare_with_cg;
-        run_deal_ii_solver(mlcfd::dealii::FlexibleCG<VectorType>(control, fcg), control, network);
+        run_deal_ii_solver(mlcfd::dealii::FlexibleCG<VectorType>(control, fcg),
+                           control,
+                           network);
         record.network_seconds = network.inference_seconds();
         record.fallbacks       = network.n_fallbacks();
         // The network's inputs against the training range its file records
         // (the rows of this process).
         const mlcfd::LearnedPreconditioner &net = network.get_network();
         mlcfd::RangeMonitor                 range;
-        range.step(net.takeRangeCount(), net.rangeCheck(), net.metadata(), net.path());
-        pcout << "learnedFCG: " << range.describe(net.metadata(), net.rangeCheck()) << std::endl;
+        range.step(net.takeRangeCount(),
+                   net.rangeCheck(),
+                   net.metadata(),
+                   net.path());
+        pcout << "learnedFCG: "
+              << range.describe(net.metadata(), net.rangeCheck()) << std::endl;
       }
     else if (solver == "petscFCG")
       {
@@ -573,17 +630,21 @@ namespace LearnedPreconditionerTutorial
             check(KSPSetType(ksp, KSPFCG));
             check(KSPFCGSetMmax(ksp, parameters.fcg_directions));
             check(KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED));
-            check(KSPSetTolerances(ksp, parameters.tolerance, 0.0, PETSC_DEFAULT,
+            check(KSPSetTolerances(ksp,
+                                   parameters.tolerance,
+                                   0.0,
+                                   PETSC_DEFAULT,
                                    parameters.max_iterations));
             PC pc;
             check(KSPGetPC(ksp, &pc));
             mlcfd::LearnedPreconditionerOptions options;
-            options.device  = network_data.device;
-            options.threads = network_data.threads;
-            options.grid    = network_data.grid;
+            options.device     = network_data.device;
+            options.threads    = network_data.threads;
+            options.grid       = network_data.grid;
             const auto network = mlcfd::petsc::setLearnedPreconditioner(
-              pc, matrix, parameters.model_file, options);
-            record.preconditioner = "PCSHELL network (" + network->metadata().kind + ")";
+                pc, matrix, parameters.model_file, options);
+            record.preconditioner =
+                "PCSHELL network (" + network->metadata().kind + ")";
             record.setup_seconds = timer.wall_time();
             timer.restart();
             check(KSPSolve(ksp, rhs, x));
@@ -605,7 +666,9 @@ namespace LearnedPreconditionerTutorial
     else if (solver == "CG")
       {
         record.preconditioner = "none";
-        run_deal_ii_solver(SolverCG<VectorType>(control), control, PreconditionIdentity());
+        run_deal_ii_solver(SolverCG<VectorType>(control),
+                           control,
+                           PreconditionIdentity());
       }
     else if (solver == "jacobiCG")
       {
@@ -636,18 +699,21 @@ namespace LearnedPreconditionerTutorial
                                  "'Vector type' = PETSc or Trilinos"));
       }
     record.solve_seconds = timer.wall_time();
-    record.setup_seconds = Utilities::MPI::max(record.setup_seconds, mpi_communicator);
-    record.solve_seconds = Utilities::MPI::max(record.solve_seconds, mpi_communicator);
-    record.network_seconds = Utilities::MPI::max(record.network_seconds, mpi_communicator);
+    record.setup_seconds =
+        Utilities::MPI::max(record.setup_seconds, mpi_communicator);
+    record.solve_seconds =
+        Utilities::MPI::max(record.solve_seconds, mpi_communicator);
+    record.network_seconds =
+        Utilities::MPI::max(record.network_seconds, mpi_communicator);
     record.fallbacks = Utilities::MPI::sum(record.fallbacks, mpi_communicator);
     constraints.distribute(x);
     return record;
   }
 
-
   template <int dim>
   template <typename Backend>
-  void PoissonProblem<dim>::solve_with()
+  void
+  PoissonProblem<dim>::solve_with()
   {
     typename Backend::Matrix matrix;
     typename Backend::Vector rhs, x, first_solution;
@@ -665,7 +731,8 @@ namespace LearnedPreconditionerTutorial
           {
             // All solvers must agree (to the tolerance) on the solution.
             x -= first_solution;
-            const double difference = x.linfty_norm() / first_solution.linfty_norm();
+            const double difference =
+                x.linfty_norm() / first_solution.linfty_norm();
             if (difference > 1e3 * parameters.tolerance)
               pcout << "Warning: " << solver << " differs from "
                     << records.front().solver << " by " << difference
@@ -675,11 +742,11 @@ namespace LearnedPreconditionerTutorial
     output_results(first_solution);
   }
 
-
   // @sect4{Output}
   template <int dim>
   template <typename VectorType>
-  void PoissonProblem<dim>::output_results(const VectorType &solution) const
+  void
+  PoissonProblem<dim>::output_results(const VectorType &solution) const
   {
     if (parameters.output_base.empty())
       return;
@@ -689,7 +756,9 @@ namespace LearnedPreconditionerTutorial
       ghosted = solution;
     else
       {
-        ghosted.reinit(locally_owned_dofs, locally_relevant_dofs, mpi_communicator);
+        ghosted.reinit(locally_owned_dofs,
+                       locally_relevant_dofs,
+                       mpi_communicator);
         ghosted = solution;
       }
     DataOut<dim> data_out;
@@ -697,12 +766,12 @@ namespace LearnedPreconditionerTutorial
     data_out.add_data_vector(ghosted, "u");
     data_out.build_patches();
     data_out.write_vtu_with_pvtu_record(
-      "./", parameters.output_base, 0, mpi_communicator, 2);
+        "./", parameters.output_base, 0, mpi_communicator, 2);
   }
 
-
   template <int dim>
-  void PoissonProblem<dim>::print_table() const
+  void
+  PoissonProblem<dim>::print_table() const
   {
     TableHandler table;
     for (const SolveRecord &record : records)
@@ -714,14 +783,15 @@ namespace LearnedPreconditionerTutorial
         table.add_value("setup [s]", record.setup_seconds);
         table.add_value("solve [s]", record.solve_seconds);
         std::ostringstream network_seconds;
-        network_seconds << std::fixed << std::setprecision(4) << record.network_seconds;
+        network_seconds << std::fixed << std::setprecision(4)
+                        << record.network_seconds;
         table.add_value("network [s]",
-                        record.network_seconds < 0 ? std::string("-") :
-                                                     network_seconds.str());
+                        record.network_seconds < 0 ? std::string("-")
+                                                   : network_seconds.str());
         table.add_value("fallbacks",
-                        record.network_seconds < 0 ?
-                          std::string("-") :
-                          std::to_string(record.fallbacks));
+                        record.network_seconds < 0
+                            ? std::string("-")
+                            : std::to_string(record.fallbacks));
       }
     for (const char *column : {"setup [s]", "solve [s]"})
       {
@@ -744,17 +814,17 @@ namespace LearnedPreconditionerTutorial
         for (const SolveRecord &record : records)
           out << record.solver << ": " << record.iterations << " iterations, "
               << (record.converged ? "converged" : "not converged")
-              << (record.network_seconds < 0 ?
-                    std::string() :
-                    ", " + std::to_string(record.fallbacks) +
-                      " non-finite network outputs")
+              << (record.network_seconds < 0
+                      ? std::string()
+                      : ", " + std::to_string(record.fallbacks) +
+                            " non-finite network outputs")
               << std::endl;
       }
   }
 
-
   template <int dim>
-  void PoissonProblem<dim>::run()
+  void
+  PoissonProblem<dim>::run()
   {
     make_grid();
     setup_system();
@@ -768,8 +838,8 @@ namespace LearnedPreconditionerTutorial
   }
 } // namespace LearnedPreconditionerTutorial
 
-
-int main(int argc, char *argv[])
+int
+main(int argc, char *argv[])
 {
   using namespace LearnedPreconditionerTutorial;
   try
@@ -779,7 +849,7 @@ int main(int argc, char *argv[])
       ParameterHandler prm;
       Parameters::declare(prm);
       const std::string prm_file =
-        argc > 1 ? argv[1] : "learned_preconditioner.prm";
+          argc > 1 ? argv[1] : "learned_preconditioner.prm";
       prm.parse_input(prm_file);
       Parameters parameters;
       parameters.parse(prm);
@@ -792,10 +862,12 @@ int main(int argc, char *argv[])
   catch (const std::exception &exc)
     {
       std::cerr << std::endl
-                << "----------------------------------------------------" << std::endl
+                << "----------------------------------------------------"
+                << std::endl
                 << "Exception: " << std::endl
                 << exc.what() << std::endl
-                << "----------------------------------------------------" << std::endl;
+                << "----------------------------------------------------"
+                << std::endl;
       return 1;
     }
   return 0;

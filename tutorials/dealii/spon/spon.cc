@@ -117,34 +117,58 @@ namespace SPON
     std::string  table_file;
     std::string  summary_file;
 
-    static void declare(ParameterHandler &prm)
+    static void
+    declare(ParameterHandler &prm)
     {
-      prm.declare_entry("Mode", "predict", Patterns::Selection("generate|predict"),
-                        "generate: training data; predict: load the models and compare");
-      prm.declare_entry("Refinements", "4", Patterns::Integer(2, 9),
-                        "global refinements of the L-shape (the coarse mesh has one less)");
-      prm.declare_entry("Seed", "1", Patterns::Integer(0), "sample i uses seed Seed + i");
+      prm.declare_entry(
+          "Mode",
+          "predict",
+          Patterns::Selection("generate|predict"),
+          "generate: training data; predict: load the models and compare");
+      prm.declare_entry(
+          "Refinements",
+          "4",
+          Patterns::Integer(2, 9),
+          "global refinements of the L-shape (the coarse mesh has one less)");
+      prm.declare_entry("Seed",
+                        "1",
+                        Patterns::Integer(0),
+                        "sample i uses seed Seed + i");
       prm.enter_subsection("Data");
       prm.declare_entry("Training samples", "1200", Patterns::Integer(1));
       prm.declare_entry("Data file", "spon_data.bin", Patterns::Anything());
       prm.leave_subsection();
       prm.enter_subsection("Prediction");
-      prm.declare_entry("Single-level model", "spon_single.pt", Patterns::Anything());
-      prm.declare_entry("Multigrid model", "spon_multigrid.pt", Patterns::Anything(),
+      prm.declare_entry("Single-level model",
+                        "spon_single.pt",
+                        Patterns::Anything());
+      prm.declare_entry("Multigrid model",
+                        "spon_multigrid.pt",
+                        Patterns::Anything(),
                         "empty: no multigrid variant");
-      prm.declare_entry("Encoder", "interpolation",
+      prm.declare_entry("Encoder",
+                        "interpolation",
                         Patterns::Selection("interpolation|projection"));
       prm.declare_entry("Held-out samples", "50", Patterns::Integer(1));
-      prm.declare_entry("Held-out offset", "1000000", Patterns::Integer(0),
+      prm.declare_entry("Held-out offset",
+                        "1000000",
+                        Patterns::Integer(0),
                         "held-out sample i uses seed Seed + offset + i");
       prm.declare_entry("VTU samples", "2", Patterns::Integer(0));
       prm.declare_entry("Output directory", "output", Patterns::Anything());
-      prm.declare_entry("Table file", "", Patterns::Anything(), "markdown table (empty: none)");
-      prm.declare_entry("Summary file", "", Patterns::Anything(), "key: value lines (empty: none)");
+      prm.declare_entry("Table file",
+                        "",
+                        Patterns::Anything(),
+                        "markdown table (empty: none)");
+      prm.declare_entry("Summary file",
+                        "",
+                        Patterns::Anything(),
+                        "key: value lines (empty: none)");
       prm.leave_subsection();
     }
 
-    void parse(ParameterHandler &prm)
+    void
+    parse(ParameterHandler &prm)
     {
       mode        = prm.get("Mode");
       refinements = prm.get_integer("Refinements");
@@ -172,8 +196,9 @@ namespace SPON
   // One sample's parameters, and the three input functions a, f and g. The
   // network sees exactly these functions, through the encoder; the FE
   // solver sees them through quadrature.
-  constexpr unsigned int n_modes = 4;
-  const std::array<std::array<double, 2>, n_modes> modes = {{{{1, 0}}, {{0, 1}}, {{1, 1}}, {{1, -1}}}};
+  constexpr unsigned int                           n_modes = 4;
+  const std::array<std::array<double, 2>, n_modes> modes   = {
+        {{{1, 0}}, {{0, 1}}, {{1, 1}}, {{1, -1}}}};
 
   struct SampleParameters
   {
@@ -198,12 +223,15 @@ namespace SPON
   };
 
   template <int dim>
-  double fourier(const Point<dim> &p, const std::array<double, n_modes> &c,
-                 const std::array<double, n_modes> &phase)
+  double
+  fourier(const Point<dim>                  &p,
+          const std::array<double, n_modes> &c,
+          const std::array<double, n_modes> &phase)
   {
     double s = 0;
     for (unsigned int k = 0; k < n_modes; ++k)
-      s += c[k] * std::cos(M_PI * (modes[k][0] * p[0] + modes[k][1] * p[1]) + phase[k]);
+      s += c[k] * std::cos(M_PI * (modes[k][0] * p[0] + modes[k][1] * p[1]) +
+                           phase[k]);
     return s;
   }
 
@@ -211,11 +239,16 @@ namespace SPON
   class Coefficient : public Function<dim>
   {
   public:
-    explicit Coefficient(const SampleParameters &s) : s(s) {}
-    double value(const Point<dim> &p, const unsigned int = 0) const override
+    explicit Coefficient(const SampleParameters &s)
+        : s(s)
+    {
+    }
+    double
+    value(const Point<dim> &p, const unsigned int = 0) const override
     {
       return std::exp(fourier(p, s.alpha, s.phi));
     }
+
   private:
     const SampleParameters s;
   };
@@ -224,11 +257,16 @@ namespace SPON
   class Source : public Function<dim>
   {
   public:
-    explicit Source(const SampleParameters &s) : s(s) {}
-    double value(const Point<dim> &p, const unsigned int = 0) const override
+    explicit Source(const SampleParameters &s)
+        : s(s)
+    {
+    }
+    double
+    value(const Point<dim> &p, const unsigned int = 0) const override
     {
       return 5.0 * fourier(p, s.beta, s.psi);
     }
+
   private:
     const SampleParameters s;
   };
@@ -237,11 +275,16 @@ namespace SPON
   class BoundaryValues : public Function<dim>
   {
   public:
-    explicit BoundaryValues(const SampleParameters &s) : s(s) {}
-    double value(const Point<dim> &p, const unsigned int = 0) const override
+    explicit BoundaryValues(const SampleParameters &s)
+        : s(s)
+    {
+    }
+    double
+    value(const Point<dim> &p, const unsigned int = 0) const override
     {
       return s.b[0] + s.b[1] * p[0] + s.b[2] * p[1];
     }
+
   private:
     const SampleParameters s;
   };
@@ -272,7 +315,9 @@ namespace SPON
     }
 
     // Dirichlet values g (and hanging nodes, none on these meshes).
-    void make_constraints(const Function<dim> &g, AffineConstraints<double> &constraints) const
+    void
+    make_constraints(const Function<dim>       &g,
+                     AffineConstraints<double> &constraints) const
     {
       constraints.clear();
       DoFTools::make_hanging_node_constraints(dof_handler, constraints);
@@ -280,14 +325,18 @@ namespace SPON
       constraints.close();
     }
 
-    std::vector<Point<dim>> support_points() const
+    std::vector<Point<dim>>
+    support_points() const
     {
       std::vector<Point<dim>> points(dof_handler.n_dofs());
-      DoFTools::map_dofs_to_support_points(StaticMappingQ1<dim>::mapping, dof_handler, points);
+      DoFTools::map_dofs_to_support_points(StaticMappingQ1<dim>::mapping,
+                                           dof_handler,
+                                           points);
       return points;
     }
 
-    std::vector<bool> boundary_dofs() const
+    std::vector<bool>
+    boundary_dofs() const
     {
       std::vector<bool> boundary(dof_handler.n_dofs(), false);
       const IndexSet    set = DoFTools::extract_boundary_dofs(dof_handler);
@@ -303,33 +352,43 @@ namespace SPON
   {
   public:
     explicit SPONTutorial(const Parameters &parameters);
-    void run();
+    void
+    run();
 
   private:
-    void   assemble_system(const SampleParameters &s);
-    void   solve(Vector<double> &solution);
-    void   generate_data();
-    void   predict();
-    double l2_norm(const Vector<double> &u) const;
-    double boundary_error(const Vector<double> &u, const Function<dim> &g) const;
-    void   output_results(const unsigned int sample, const SampleParameters &s,
-                          const Vector<double>                          &fe_solution,
-                          const std::vector<std::pair<std::string, Vector<double>>> &predictions) const;
+    void
+    assemble_system(const SampleParameters &s);
+    void
+    solve(Vector<double> &solution);
+    void
+    generate_data();
+    void
+    predict();
+    double
+    l2_norm(const Vector<double> &u) const;
+    double
+    boundary_error(const Vector<double> &u, const Function<dim> &g) const;
+    void
+    output_results(const unsigned int      sample,
+                   const SampleParameters &s,
+                   const Vector<double>   &fe_solution,
+                   const std::vector<std::pair<std::string, Vector<double>>>
+                       &predictions) const;
 
-    const Parameters          parameters;
-    Space<dim>                fine;
-    Space<dim>                coarse;
-    AffineConstraints<double> constraints;
-    SparseMatrix<double>      system_matrix;
-    Vector<double>            system_rhs;
+    const Parameters                     parameters;
+    Space<dim>                           fine;
+    Space<dim>                           coarse;
+    AffineConstraints<double>            constraints;
+    SparseMatrix<double>                 system_matrix;
+    Vector<double>                       system_rhs;
     std::vector<types::global_dof_index> boundary_dof_list;
   };
 
   template <int dim>
   SPONTutorial<dim>::SPONTutorial(const Parameters &parameters)
-    : parameters(parameters)
-    , fine(parameters.refinements)
-    , coarse(parameters.refinements - 1)
+      : parameters(parameters)
+      , fine(parameters.refinements)
+      , coarse(parameters.refinements - 1)
   {
     system_matrix.reinit(fine.sparsity_pattern);
     system_rhs.reinit(fine.dof_handler.n_dofs());
@@ -346,7 +405,8 @@ namespace SPON
   // distribute() after the solve sets them. The SPON decoder uses the very
   // same constraints object.
   template <int dim>
-  void SPONTutorial<dim>::assemble_system(const SampleParameters &s)
+  void
+  SPONTutorial<dim>::assemble_system(const SampleParameters &s)
   {
     const Coefficient<dim>    a(s);
     const Source<dim>         f(s);
@@ -356,9 +416,10 @@ namespace SPON
     system_matrix = 0;
     system_rhs    = 0;
     const QGauss<dim>  quadrature(fine.fe.degree + 2);
-    FEValues<dim>      fe_values(fine.fe, quadrature,
-                            update_values | update_gradients | update_quadrature_points |
-                              update_JxW_values);
+    FEValues<dim>      fe_values(fine.fe,
+                            quadrature,
+                            update_values | update_gradients |
+                                update_quadrature_points | update_JxW_values);
     const unsigned int dofs_per_cell = fine.fe.n_dofs_per_cell();
     FullMatrix<double> cell_matrix(dofs_per_cell, dofs_per_cell);
     Vector<double>     cell_rhs(dofs_per_cell);
@@ -378,18 +439,24 @@ namespace SPON
               {
                 for (const unsigned int j : fe_values.dof_indices())
                   cell_matrix(i, j) += ax * fe_values.shape_grad(i, q) *
-                                       fe_values.shape_grad(j, q) * fe_values.JxW(q);
-                cell_rhs(i) += fx * fe_values.shape_value(i, q) * fe_values.JxW(q);
+                                       fe_values.shape_grad(j, q) *
+                                       fe_values.JxW(q);
+                cell_rhs(i) +=
+                    fx * fe_values.shape_value(i, q) * fe_values.JxW(q);
               }
           }
         cell->get_dof_indices(local_dof_indices);
-        constraints.distribute_local_to_global(cell_matrix, cell_rhs, local_dof_indices,
-                                               system_matrix, system_rhs);
+        constraints.distribute_local_to_global(cell_matrix,
+                                               cell_rhs,
+                                               local_dof_indices,
+                                               system_matrix,
+                                               system_rhs);
       }
   }
 
   template <int dim>
-  void SPONTutorial<dim>::solve(Vector<double> &solution)
+  void
+  SPONTutorial<dim>::solve(Vector<double> &solution)
   {
     solution.reinit(fine.dof_handler.n_dofs());
     SolverControl            control(10000, 1e-10 * system_rhs.l2_norm());
@@ -406,17 +473,25 @@ namespace SPON
   // error is the FE function's own norm, not a nodal one), and the
   // boundary-condition error at the Dirichlet DoFs.
   template <int dim>
-  double SPONTutorial<dim>::l2_norm(const Vector<double> &u) const
+  double
+  SPONTutorial<dim>::l2_norm(const Vector<double> &u) const
   {
     Vector<float> cellwise(fine.triangulation.n_active_cells());
-    VectorTools::integrate_difference(fine.dof_handler, u, Functions::ZeroFunction<dim>(),
-                                      cellwise, QGauss<dim>(fine.fe.degree + 2),
+    VectorTools::integrate_difference(fine.dof_handler,
+                                      u,
+                                      Functions::ZeroFunction<dim>(),
+                                      cellwise,
+                                      QGauss<dim>(fine.fe.degree + 2),
                                       VectorTools::L2_norm);
-    return VectorTools::compute_global_error(fine.triangulation, cellwise, VectorTools::L2_norm);
+    return VectorTools::compute_global_error(fine.triangulation,
+                                             cellwise,
+                                             VectorTools::L2_norm);
   }
 
   template <int dim>
-  double SPONTutorial<dim>::boundary_error(const Vector<double> &u, const Function<dim> &g) const
+  double
+  SPONTutorial<dim>::boundary_error(const Vector<double> &u,
+                                    const Function<dim>  &g) const
   {
     static const std::vector<Point<dim>> points = fine.support_points();
     double                               error  = 0;
@@ -431,17 +506,20 @@ namespace SPON
   // the arrays themselves, float64, row-major, in that order: numpy reads it
   // with one frombuffer per array (train_spon.py).
   template <int dim>
-  void SPONTutorial<dim>::generate_data()
+  void
+  SPONTutorial<dim>::generate_data()
   {
     const unsigned int S  = parameters.training_samples;
-    const std::size_t  nf = fine.dof_handler.n_dofs(), nc = coarse.dof_handler.n_dofs();
-    std::cout << "generating " << S << " samples: fine " << nf << " DoFs, coarse " << nc
-              << " DoFs" << std::endl;
+    const std::size_t  nf = fine.dof_handler.n_dofs(),
+                      nc  = coarse.dof_handler.n_dofs();
+    std::cout << "generating " << S << " samples: fine " << nf
+              << " DoFs, coarse " << nc << " DoFs" << std::endl;
 
     std::vector<std::pair<std::string, std::vector<std::size_t>>> shapes;
     std::vector<std::vector<double>>                              arrays;
-    auto add = [&](const std::string &name, std::vector<std::size_t> shape,
-                   std::vector<double> &&values) {
+    auto add = [&](const std::string       &name,
+                   std::vector<std::size_t> shape,
+                   std::vector<double>    &&values) {
       shapes.emplace_back(name, std::move(shape));
       arrays.push_back(std::move(values));
     };
@@ -483,17 +561,27 @@ namespace SPON
         std::copy(u.begin(), u.end(), fine_solutions.begin() + i * nf);
         // The coarse target: the FE solution transferred to the coarse mesh
         // (for Q1 and one refinement less: the values at the coarse nodes).
-        VectorTools::interpolate_to_different_mesh(fine.dof_handler, u, coarse.dof_handler,
+        VectorTools::interpolate_to_different_mesh(fine.dof_handler,
+                                                   u,
+                                                   coarse.dof_handler,
                                                    u_coarse);
-        std::copy(u_coarse.begin(), u_coarse.end(), coarse_solutions.begin() + i * nc);
+        std::copy(u_coarse.begin(),
+                  u_coarse.end(),
+                  coarse_solutions.begin() + i * nc);
         const std::array<const Function<dim> *, 3> inputs = {{&a, &f, &g}};
         for (unsigned int k = 0; k < 3; ++k)
           {
-            VectorTools::interpolate(fine.dof_handler, *inputs[k], encoded_fine);
-            std::copy(encoded_fine.begin(), encoded_fine.end(),
+            VectorTools::interpolate(fine.dof_handler,
+                                     *inputs[k],
+                                     encoded_fine);
+            std::copy(encoded_fine.begin(),
+                      encoded_fine.end(),
                       fine_inputs.begin() + (i * 3 + k) * nf);
-            VectorTools::interpolate(coarse.dof_handler, *inputs[k], encoded_coarse);
-            std::copy(encoded_coarse.begin(), encoded_coarse.end(),
+            VectorTools::interpolate(coarse.dof_handler,
+                                     *inputs[k],
+                                     encoded_coarse);
+            std::copy(encoded_coarse.begin(),
+                      encoded_coarse.end(),
                       coarse_inputs.begin() + (i * 3 + k) * nc);
           }
       }
@@ -503,11 +591,13 @@ namespace SPON
     add("coarse_solutions", {S, nc}, std::move(coarse_solutions));
 
     std::ostringstream header;
-    header << "{\"refinements\": " << parameters.refinements << ", \"seed\": " << parameters.seed
+    header << "{\"refinements\": " << parameters.refinements
+           << ", \"seed\": " << parameters.seed
            << ", \"inputs\": [\"a\", \"f\", \"g\"], \"arrays\": [";
     for (std::size_t k = 0; k < shapes.size(); ++k)
       {
-        header << (k ? ", " : "") << "{\"name\": \"" << shapes[k].first << "\", \"shape\": [";
+        header << (k ? ", " : "") << "{\"name\": \"" << shapes[k].first
+               << "\", \"shape\": [";
         for (std::size_t d = 0; d < shapes[k].second.size(); ++d)
           header << (d ? ", " : "") << shapes[k].second[d];
         header << "]}";
@@ -519,7 +609,8 @@ namespace SPON
     for (const auto &array : arrays)
       out.write(reinterpret_cast<const char *>(array.data()),
                 static_cast<std::streamsize>(array.size() * sizeof(double)));
-    AssertThrow(out, ExcMessage("writing '" + parameters.data_file + "' failed"));
+    AssertThrow(out,
+                ExcMessage("writing '" + parameters.data_file + "' failed"));
     std::cout << "wrote " << parameters.data_file << std::endl;
   }
 
@@ -531,38 +622,61 @@ namespace SPON
   // the unconstrained variant share the network output, so their
   // difference is the decoder's constraint step alone.
   template <int dim>
-  void SPONTutorial<dim>::predict()
+  void
+  SPONTutorial<dim>::predict()
   {
     using Operator = mlcfd::dealii::SPONOperator<dim>;
     struct Variant
     {
-      Variant(const std::string &name, std::shared_ptr<const mlcfd::Model> model,
-              const DoFHandler<dim> *processor_dofs, const bool constrained)
-        : name(name), model(std::move(model)), processor_dofs(processor_dofs), constrained(constrained)
-      {}
-      std::string                          name;
-      std::shared_ptr<const mlcfd::Model>  model;
-      const DoFHandler<dim>               *processor_dofs;
-      bool                                 constrained;
-      double                               l2 = 0, bc = 0, residual = 0;
-      double                               encode = 0, inference = 0, transfer = 0, constraint = 0;
-      double                               inference_single = 0;
-      std::vector<Vector<double>>          solutions;
+      Variant(const std::string                  &name,
+              std::shared_ptr<const mlcfd::Model> model,
+              const DoFHandler<dim>              *processor_dofs,
+              const bool                          constrained)
+          : name(name)
+          , model(std::move(model))
+          , processor_dofs(processor_dofs)
+          , constrained(constrained)
+      {
+      }
+      std::string                         name;
+      std::shared_ptr<const mlcfd::Model> model;
+      const DoFHandler<dim>              *processor_dofs;
+      bool                                constrained;
+      double                              l2 = 0, bc = 0, residual = 0;
+      double encode = 0, inference = 0, transfer = 0, constraint = 0;
+      double inference_single = 0;
+      std::vector<Vector<double>> solutions;
     };
 
-    mlcfd::ModelOptions options;
+    mlcfd::ModelOptions  options;
     std::vector<Variant> variants;
-    auto single = std::make_shared<const mlcfd::Model>(parameters.single_level_model, options);
-    variants.emplace_back("single-level, constrained", single, &fine.dof_handler, true);
-    variants.emplace_back("single-level, unconstrained", single, &fine.dof_handler, false);
+    auto                 single =
+        std::make_shared<const mlcfd::Model>(parameters.single_level_model,
+                                             options);
+    variants.emplace_back("single-level, constrained",
+                          single,
+                          &fine.dof_handler,
+                          true);
+    variants.emplace_back("single-level, unconstrained",
+                          single,
+                          &fine.dof_handler,
+                          false);
     if (!parameters.multigrid_model.empty())
       {
-        auto mg = std::make_shared<const mlcfd::Model>(parameters.multigrid_model, options);
-        variants.emplace_back("multigrid, constrained", mg, &coarse.dof_handler, true);
-        variants.emplace_back("multigrid, unconstrained", mg, &coarse.dof_handler, false);
+        auto mg =
+            std::make_shared<const mlcfd::Model>(parameters.multigrid_model,
+                                                 options);
+        variants.emplace_back("multigrid, constrained",
+                              mg,
+                              &coarse.dof_handler,
+                              true);
+        variants.emplace_back("multigrid, unconstrained",
+                              mg,
+                              &coarse.dof_handler,
+                              false);
       }
 
-    const unsigned int M = parameters.held_out_samples;
+    const unsigned int            M = parameters.held_out_samples;
     std::vector<SampleParameters> samples;
     for (unsigned int i = 0; i < M; ++i)
       samples.emplace_back(parameters.seed + parameters.held_out_offset + i);
@@ -576,20 +690,28 @@ namespace SPON
         const auto start = std::chrono::steady_clock::now();
         assemble_system(samples[i]);
         solve(fe_solutions[i]);
-        fe_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        fe_seconds += std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
         sample_constraints[i].copy_from(constraints);
       }
 
     typename Operator::AdditionalData data;
-    data.encoder = (parameters.encoder == "projection") ? Operator::Encoder::projection
-                                                         : Operator::Encoder::interpolation;
+    data.encoder = (parameters.encoder == "projection")
+                       ? Operator::Encoder::projection
+                       : Operator::Encoder::interpolation;
     for (auto &v : variants)
       {
         Operator spon;
         data.apply_constraints = v.constrained;
-        spon.initialize(v.model, *v.processor_dofs, fine.dof_handler, sample_constraints[0], data);
+        spon.initialize(v.model,
+                        *v.processor_dofs,
+                        fine.dof_handler,
+                        sample_constraints[0],
+                        data);
 
-        std::vector<double> in(M * spon.input_width()), out(M * spon.output_width());
+        std::vector<double> in(M * spon.input_width()),
+            out(M * spon.output_width());
         for (unsigned int i = 0; i < M; ++i)
           {
             const Coefficient<dim>    a(samples[i]);
@@ -597,16 +719,23 @@ namespace SPON
             const BoundaryValues<dim> g(samples[i]);
             spon.encode({&a, &f, &g}, in.data() + i * spon.input_width());
           }
-        v.model->takeRangeCount();   // variants share a model: count afresh
+        v.model->takeRangeCount(); // variants share a model: count afresh
         spon.process(in.data(), M, out.data());
         // Did the held-out samples feed the network inputs it was trained
         // on? The core counted them against the range the model file records.
         mlcfd::RangeMonitor range;
-        range.step(v.model->takeRangeCount(), v.model->rangeCheck(), v.model->metadata(), v.model->path());
-        std::cout << v.name << ": " << range.describe(v.model->metadata(), v.model->rangeCheck()) << std::endl;
+        range.step(v.model->takeRangeCount(),
+                   v.model->rangeCheck(),
+                   v.model->metadata(),
+                   v.model->path());
+        std::cout << v.name << ": "
+                  << range.describe(v.model->metadata(), v.model->rangeCheck())
+                  << std::endl;
         v.solutions.resize(M);
         for (unsigned int i = 0; i < M; ++i)
-          spon.decode(out.data() + i * spon.output_width(), sample_constraints[i], v.solutions[i]);
+          spon.decode(out.data() + i * spon.output_width(),
+                      sample_constraints[i],
+                      v.solutions[i]);
         v.encode     = spon.timings().encode / M;
         v.inference  = spon.timings().inference / M;
         v.transfer   = spon.timings().transfer / M;
@@ -626,7 +755,9 @@ namespace SPON
             v.l2 += l2_norm(e) / l2_norm(fe_solutions[i]) / M;
             v.bc = std::max(v.bc, boundary_error(v.solutions[i], g));
             v.residual =
-              std::max(v.residual, Operator::constraint_violation(sample_constraints[i], v.solutions[i]));
+                std::max(v.residual,
+                         Operator::constraint_violation(sample_constraints[i],
+                                                        v.solutions[i]));
           }
       }
 
@@ -634,17 +765,23 @@ namespace SPON
     // held-out samples, times per sample.
     std::ostringstream table;
     table << std::setprecision(3);
-    table << "| variant | processor DoFs | relative L2 error | BC error (max) | constraint residual (max) "
-             "| encode [ms] | inference, batch [ms] | inference, 1 row [ms] | transfer [ms] | constraint [ms] |\n"
+    table << "| variant | processor DoFs | relative L2 error | BC error (max) "
+             "| constraint residual (max) "
+             "| encode [ms] | inference, batch [ms] | inference, 1 row [ms] | "
+             "transfer [ms] | constraint [ms] |\n"
           << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     for (const auto &v : variants)
-      table << "| " << v.name << " | " << v.processor_dofs->n_dofs() << " | " << v.l2 << " | "
-            << v.bc << " | " << v.residual << " | " << 1e3 * v.encode << " | " << 1e3 * v.inference
-            << " | " << 1e3 * v.inference_single << " | " << 1e3 * v.transfer << " | "
+      table << "| " << v.name << " | " << v.processor_dofs->n_dofs() << " | "
+            << v.l2 << " | " << v.bc << " | " << v.residual << " | "
+            << 1e3 * v.encode << " | " << 1e3 * v.inference << " | "
+            << 1e3 * v.inference_single << " | " << 1e3 * v.transfer << " | "
             << 1e3 * v.constraint << " |\n";
-    std::cout << "\n" << M << " held-out samples, fine mesh " << fine.triangulation.n_active_cells()
-              << " cells, " << fine.dof_handler.n_dofs() << " DoFs (Q1), FE solve "
-              << 1e3 * fe_seconds / M << " ms per sample (assembly + CG/SSOR)\n\n"
+    std::cout << "\n"
+              << M << " held-out samples, fine mesh "
+              << fine.triangulation.n_active_cells() << " cells, "
+              << fine.dof_handler.n_dofs() << " DoFs (Q1), FE solve "
+              << 1e3 * fe_seconds / M
+              << " ms per sample (assembly + CG/SSOR)\n\n"
               << table.str() << std::endl;
     if (!parameters.table_file.empty())
       {
@@ -683,9 +820,13 @@ namespace SPON
   }
 
   template <int dim>
-  void SPONTutorial<dim>::output_results(
-    const unsigned int sample, const SampleParameters &s, const Vector<double> &fe_solution,
-    const std::vector<std::pair<std::string, Vector<double>>> &predictions) const
+  void
+  SPONTutorial<dim>::output_results(
+      const unsigned int                                         sample,
+      const SampleParameters                                    &s,
+      const Vector<double>                                      &fe_solution,
+      const std::vector<std::pair<std::string, Vector<double>>> &predictions)
+      const
   {
     std::filesystem::create_directories(parameters.output_directory);
     Vector<double> a(fine.dof_handler.n_dofs()), f(fine.dof_handler.n_dofs());
@@ -705,18 +846,20 @@ namespace SPON
     for (std::size_t k = 0; k < predictions.size(); ++k)
       {
         data_out.add_data_vector(predictions[k].second, predictions[k].first);
-        data_out.add_data_vector(errors[k], "error_" + predictions[k].first.substr(2));
+        data_out.add_data_vector(errors[k],
+                                 "error_" + predictions[k].first.substr(2));
       }
     data_out.build_patches();
-    const std::string file =
-      parameters.output_directory + "/spon_sample_" + Utilities::int_to_string(sample, 3) + ".vtu";
+    const std::string file = parameters.output_directory + "/spon_sample_" +
+                             Utilities::int_to_string(sample, 3) + ".vtu";
     std::ofstream out(file);
     data_out.write_vtu(out);
     std::cout << "wrote " << file << std::endl;
   }
 
   template <int dim>
-  void SPONTutorial<dim>::run()
+  void
+  SPONTutorial<dim>::run()
   {
     if (parameters.mode == "generate")
       generate_data();
@@ -725,8 +868,8 @@ namespace SPON
   }
 } // namespace SPON
 
-
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
   try
     {
@@ -742,7 +885,8 @@ int main(int argc, char **argv)
     {
       std::cerr << "\n----------------------------------------------------\n"
                 << "Exception: " << exc.what() << "\n"
-                << "----------------------------------------------------" << std::endl;
+                << "----------------------------------------------------"
+                << std::endl;
       return 1;
     }
   return 0;

@@ -23,50 +23,49 @@ namespace dealii
 
 namespace internal
 {
-    template <typename T, typename = void>
-    struct HasRelaxation : std::false_type {};
+template<typename T, typename = void> struct HasRelaxation : std::false_type
+{
+};
 
-    template <typename T>
-    struct HasRelaxation<T, std::void_t<decltype(std::declval<T&>().relaxation)>>
-        : std::true_type {};
+template<typename T>
+struct HasRelaxation<T, std::void_t<decltype(std::declval<T&>().relaxation)>> : std::true_type
+{
+};
 
-    /// deal.II's own preconditioners call omega "relaxation", PETSc's and
-    /// Trilinos' wrappers "omega".
-    template <typename AdditionalData>
-    void set_omega(AdditionalData& data, const double omega)
+/// deal.II's own preconditioners call omega "relaxation", PETSc's and
+/// Trilinos' wrappers "omega".
+template<typename AdditionalData> void set_omega(AdditionalData& data, const double omega)
+{
+    if constexpr (HasRelaxation<AdditionalData>::value)
+        data.relaxation = omega;
+    else
+        data.omega = omega;
+}
+
+/// PETSc's PCSOR sweeps across processes are not supported for parallel
+/// matrices ("Parallel SOR not supported"): use its processor-local
+/// sweeps (block Jacobi between processes), as deal.II's own and
+/// Trilinos' SSOR do.
+template<typename PreconditionerType> void use_local_sweeps(PreconditionerType&, const MPI_Comm) {}
+
+inline void use_local_sweeps(::dealii::PETScWrappers::PreconditionSSOR& p, const MPI_Comm comm)
+{
+    if (::dealii::Utilities::MPI::n_mpi_processes(comm) > 1)
     {
-        if constexpr (HasRelaxation<AdditionalData>::value)
-            data.relaxation = omega;
-        else
-            data.omega = omega;
+        const PetscErrorCode ierr = PCSORSetSymmetric(p.get_pc(), SOR_LOCAL_SYMMETRIC_SWEEP);
+        AssertThrow(ierr == 0, ::dealii::ExcPETScError(ierr));
     }
+}
 
-    /// PETSc's PCSOR sweeps across processes are not supported for parallel
-    /// matrices ("Parallel SOR not supported"): use its processor-local
-    /// sweeps (block Jacobi between processes), as deal.II's own and
-    /// Trilinos' SSOR do.
-    template <typename PreconditionerType>
-    void use_local_sweeps(PreconditionerType&, const MPI_Comm) {}
-
-    inline void use_local_sweeps(::dealii::PETScWrappers::PreconditionSSOR& p, const MPI_Comm comm)
+inline void use_local_sweeps(::dealii::PETScWrappers::PreconditionSOR& p, const MPI_Comm comm)
+{
+    if (::dealii::Utilities::MPI::n_mpi_processes(comm) > 1)
     {
-        if (::dealii::Utilities::MPI::n_mpi_processes(comm) > 1)
-        {
-            const PetscErrorCode ierr = PCSORSetSymmetric(p.get_pc(), SOR_LOCAL_SYMMETRIC_SWEEP);
-            AssertThrow(ierr == 0, ::dealii::ExcPETScError(ierr));
-        }
+        const PetscErrorCode ierr = PCSORSetSymmetric(p.get_pc(), SOR_LOCAL_FORWARD_SWEEP);
+        AssertThrow(ierr == 0, ::dealii::ExcPETScError(ierr));
     }
-
-    inline void use_local_sweeps(::dealii::PETScWrappers::PreconditionSOR& p, const MPI_Comm comm)
-    {
-        if (::dealii::Utilities::MPI::n_mpi_processes(comm) > 1)
-        {
-            const PetscErrorCode ierr = PCSORSetSymmetric(p.get_pc(), SOR_LOCAL_FORWARD_SWEEP);
-            AssertThrow(ierr == 0, ::dealii::ExcPETScError(ierr));
-        }
-    }
+}
 } // namespace internal
-
 
 /**
  * Chooses the relaxation factor omega of an SOR or SSOR preconditioner for
@@ -97,19 +96,13 @@ namespace internal
  *   bandit.save("bandit.state");                // restart: bandit.load(...)
  * @endcode
  */
-template <typename PreconditionerType>
-class BanditRelaxation
+template<typename PreconditionerType> class BanditRelaxation
 {
 public:
-    BanditRelaxation
-    (
-        const std::string& policy_name,
+    BanditRelaxation(const std::string& policy_name,
         const RelaxationSettings& settings = RelaxationSettings(),
-        const MPI_Comm communicator = MPI_COMM_SELF
-    )
-    :
-        communicator(communicator),
-        root(::dealii::Utilities::MPI::this_mpi_process(communicator) == 0)
+        const MPI_Comm communicator = MPI_COMM_SELF)
+        : communicator(communicator), root(::dealii::Utilities::MPI::this_mpi_process(communicator) == 0)
     {
         // Every rank checks the settings; only rank 0 keeps the policy.
         auto policy_on_this_rank = RelaxationPolicy::New(policy_name, settings);
@@ -119,7 +112,7 @@ public:
     /// Choose omega for the next solve (rank 0; broadcast) and initialize
     /// the preconditioner with @p matrix. @p context: a scalar known before
     /// the solve, used by contextual policies (chebCB).
-    template <typename MatrixType>
+    template<typename MatrixType>
     const PreconditionerType& initialize(const MatrixType& matrix, const double context = 0)
     {
         double chosen = root ? policy->omega(policy->choose(context)) : 0.0;
@@ -146,15 +139,9 @@ public:
     /// initialize(), solve with a SolverType built on @p control, observe the
     /// iteration count; returns it. A solve that does not converge is
     /// charged its iterations, then the exception goes to the caller.
-    template <typename SolverType, typename MatrixType, typename VectorType>
-    unsigned int solve
-    (
-        ::dealii::SolverControl& control,
-        const MatrixType& matrix,
-        VectorType& x,
-        const VectorType& b,
-        const double context = 0
-    )
+    template<typename SolverType, typename MatrixType, typename VectorType>
+    unsigned int solve(::dealii::SolverControl& control, const MatrixType& matrix, VectorType& x,
+        const VectorType& b, const double context = 0)
     {
         initialize(matrix, context);
         SolverType solver(control);

@@ -46,27 +46,19 @@ namespace dealii
  *   // solver.last_result().plainCG: CG alongside converged first
  * @endcode
  */
-template <typename VectorType>
-class FlexibleCG
+template<typename VectorType> class FlexibleCG
 {
 public:
     using AdditionalData = FlexibleCGSettings;
 
     explicit FlexibleCG(::dealii::SolverControl& control, const AdditionalData& data = AdditionalData())
-    :
-        control(control),
-        data(data)
-    {}
+        : control(control), data(data)
+    {
+    }
 
     /// Solve A x = b from the initial guess in @p x, preconditioned by P.
-    template <typename MatrixType, typename PreconditionerType>
-    void solve
-    (
-        const MatrixType& A,
-        VectorType& x,
-        const VectorType& b,
-        const PreconditionerType& P
-    )
+    template<typename MatrixType, typename PreconditionerType>
+    void solve(const MatrixType& A, VectorType& x, const VectorType& b, const PreconditionerType& P)
     {
         using Access = internal::LocalValues<VectorType>;
         using Local = ::mlcfd::FlexibleCG::Vector;
@@ -100,28 +92,23 @@ public:
         const ::mlcfd::FlexibleCG::Dot dot = [&b](const Local& u, const Local& v)
         {
             double sum = 0;
-            for (std::size_t i = 0; i < u.size(); ++i) sum += u[i]*v[i];
+            for (std::size_t i = 0; i < u.size(); ++i) sum += u[i] * v[i];
             return reduce(sum, b);
         };
         // The SolverControl decides (ReductionControl sets its tolerance at
         // step 0 from the initial residual).
         const ::mlcfd::FlexibleCG::Converged converged = [&](const Local& r, std::size_t step)
-        {
-            return control.check(step, std::sqrt(dot(r, r))) == ::dealii::SolverControl::success;
-        };
+        { return control.check(step, std::sqrt(dot(r, r))) == ::dealii::SolverControl::success; };
 
         AdditionalData settings = data;
         settings.maxIterations = control.max_steps();
         Local localB, localX;
         toLocal(b, localB);
         toLocal(x, localX);
-        result = ::mlcfd::FlexibleCG(settings).solve
-        (
-            multiply, precondition, localB, localX, dot, converged
-        );
+        result = ::mlcfd::FlexibleCG(settings).solve(multiply, precondition, localB, localX, dot, converged);
         fromLocal(localX, x);
 
-        const double finalNorm = result.relativeResidual*std::sqrt(dot(localB, localB));
+        const double finalNorm = result.relativeResidual * std::sqrt(dot(localB, localB));
         const auto state = control.check(result.iterations, finalNorm);
         if (!result.converged || state == ::dealii::SolverControl::failure)
         {
@@ -135,8 +122,7 @@ public:
 private:
     static double reduce(double local, const ::dealii::Vector<double>&) { return local; }
 
-    template <typename DistributedVector>
-    static double reduce(double local, const DistributedVector& like)
+    template<typename DistributedVector> static double reduce(double local, const DistributedVector& like)
     {
         return ::dealii::Utilities::MPI::sum(local, like.get_mpi_communicator());
     }

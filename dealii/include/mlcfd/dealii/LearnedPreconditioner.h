@@ -100,22 +100,16 @@ public:
     /// mlcfd::ModelError naming the file for a missing or unsuitable model,
     /// std::invalid_argument for a non-positive diagonal or a grid that does
     /// not match the rows.
-    template <typename MatrixType>
-    void initialize
-    (
-        const MatrixType& matrix,
-        const std::string& model_file,
-        const AdditionalData& data = AdditionalData()
-    )
+    template<typename MatrixType>
+    void initialize(const MatrixType& matrix, const std::string& model_file,
+        const AdditionalData& data = AdditionalData())
     {
         LearnedPreconditionerOptions options;
         options.device = data.device;
         options.threads = data.threads;
         options.grid = data.grid;
-        initialize(std::make_shared<const ::mlcfd::LearnedPreconditioner>
-        (
-            model_file, internal::local_csr(matrix), options
-        ));
+        initialize(std::make_shared<const ::mlcfd::LearnedPreconditioner>(
+            model_file, internal::local_csr(matrix), options));
     }
 
     /// Use an already built network (e.g. shared with a PETSc PCSHELL).
@@ -129,22 +123,23 @@ public:
     void clear() { network.reset(); }
 
     /// dst = M(src) on the locally owned entries (dst and src must differ).
-    template <typename VectorType>
-    void vmult(VectorType& dst, const VectorType& src) const
+    template<typename VectorType> void vmult(VectorType& dst, const VectorType& src) const
     {
         using Access = internal::LocalValues<VectorType>;
-        AssertThrow(network, ::dealii::ExcMessage(
-            "LearnedPreconditioner::vmult() called before initialize()"));
-        AssertThrow(&dst != &src, ::dealii::ExcMessage(
-            "LearnedPreconditioner::vmult() needs different vectors dst and src"));
-        AssertThrow(Access::size(src) == network->rows(), ::dealii::ExcMessage(
-            "LearnedPreconditioner::vmult(): src has " + std::to_string(Access::size(src))
-            + " locally owned entries but the matrix given to initialize() has "
-            + std::to_string(network->rows()) + " locally owned rows"));
-        AssertThrow(Access::size(dst) == network->rows(), ::dealii::ExcMessage(
-            "LearnedPreconditioner::vmult(): dst has " + std::to_string(Access::size(dst))
-            + " locally owned entries but the matrix given to initialize() has "
-            + std::to_string(network->rows()) + " locally owned rows"));
+        AssertThrow(
+            network, ::dealii::ExcMessage("LearnedPreconditioner::vmult() called before initialize()"));
+        AssertThrow(&dst != &src,
+            ::dealii::ExcMessage("LearnedPreconditioner::vmult() needs different vectors dst and src"));
+        AssertThrow(Access::size(src) == network->rows(),
+            ::dealii::ExcMessage("LearnedPreconditioner::vmult(): src has "
+                                 + std::to_string(Access::size(src))
+                                 + " locally owned entries but the matrix given to initialize() has "
+                                 + std::to_string(network->rows()) + " locally owned rows"));
+        AssertThrow(Access::size(dst) == network->rows(),
+            ::dealii::ExcMessage("LearnedPreconditioner::vmult(): dst has "
+                                 + std::to_string(Access::size(dst))
+                                 + " locally owned entries but the matrix given to initialize() has "
+                                 + std::to_string(network->rows()) + " locally owned rows"));
 
         const double* in = Access::read(src);
         double* out = Access::write(dst);
@@ -159,8 +154,8 @@ public:
     /// The network; throws before initialize().
     const ::mlcfd::LearnedPreconditioner& get_network() const
     {
-        AssertThrow(network, ::dealii::ExcMessage(
-            "LearnedPreconditioner::get_network() called before initialize()"));
+        AssertThrow(
+            network, ::dealii::ExcMessage("LearnedPreconditioner::get_network() called before initialize()"));
         return *network;
     }
 

@@ -97,8 +97,7 @@ namespace dealii
  * single level vs multigrid), mlcfd::DirichletLift and
  * mlcfd::LinearConstraint (the core's structure-preserving layers).
  */
-template <int dim>
-class SPONOperator : public ::dealii::Subscriptor
+template<int dim> class SPONOperator : public ::dealii::Subscriptor
 {
 public:
     /// How input functions become DoF vectors of the processor space.
@@ -135,15 +134,11 @@ public:
      * is not @p processor_dofs both triangulations must share their coarse
      * grid (the multigrid variant).
      */
-    void initialize
-    (
-        std::shared_ptr<const mlcfd::Model> model,
-        const ::dealii::DoFHandler<dim>& processor_dofs,
-        const ::dealii::DoFHandler<dim>& output_dofs,
+    void initialize(std::shared_ptr<const mlcfd::Model> model,
+        const ::dealii::DoFHandler<dim>& processor_dofs, const ::dealii::DoFHandler<dim>& output_dofs,
         const ::dealii::AffineConstraints<double>& output_constraints,
         const AdditionalData& data = AdditionalData(),
-        const ::dealii::Mapping<dim>& mapping = ::dealii::StaticMappingQ1<dim>::mapping
-    )
+        const ::dealii::Mapping<dim>& mapping = ::dealii::StaticMappingQ1<dim>::mapping)
     {
         AssertThrow(model, ::dealii::ExcMessage("SPONOperator: no model"));
         AssertThrow(output_constraints.is_closed(),
@@ -152,12 +147,14 @@ public:
         AssertThrow(n > 0, ::dealii::ExcMessage("SPONOperator: processor space has no DoFs"));
         AssertThrow(model->outputCount() == n,
             ::dealii::ExcMessage("SPONOperator: model '" + model->path() + "' returns "
-                + std::to_string(model->outputCount()) + " values per row, but the processor"
-                " space has " + std::to_string(n) + " DoFs"));
+                                 + std::to_string(model->outputCount())
+                                 + " values per row, but the processor"
+                                   " space has "
+                                 + std::to_string(n) + " DoFs"));
         AssertThrow(model->inputCount() % n == 0 && model->inputCount() > 0,
-            ::dealii::ExcMessage("SPONOperator: model '" + model->path() + "' reads "
-                + std::to_string(model->inputCount()) + " values per row, not a multiple of the "
-                + std::to_string(n) + " processor DoFs"));
+            ::dealii::ExcMessage(
+                "SPONOperator: model '" + model->path() + "' reads " + std::to_string(model->inputCount())
+                + " values per row, not a multiple of the " + std::to_string(n) + " processor DoFs"));
 
         model_ = std::move(model);
         processor_dofs_ = &processor_dofs;
@@ -165,7 +162,7 @@ public:
         output_constraints_ = &output_constraints;
         mapping_ = &mapping;
         data_ = data;
-        n_inputs_ = model_->inputCount()/n;
+        n_inputs_ = model_->inputCount() / n;
 
         processor_hanging_nodes_.clear();
         ::dealii::DoFTools::make_hanging_node_constraints(processor_dofs, processor_hanging_nodes_);
@@ -210,24 +207,20 @@ public:
 
     /// Encode one sample: the n_inputs() functions into @p row
     /// (input_width() values).
-    void encode
-    (
-        const std::vector<const ::dealii::Function<dim>*>& inputs,
-        double* row
-    ) const
+    void encode(const std::vector<const ::dealii::Function<dim>*>& inputs, double* row) const
     {
         AssertThrow(inputs.size() == n_inputs_,
             ::dealii::ExcMessage("SPONOperator: model '" + model_->path() + "' expects "
-                + std::to_string(n_inputs_) + " input functions, got "
-                + std::to_string(inputs.size())));
+                                 + std::to_string(n_inputs_) + " input functions, got "
+                                 + std::to_string(inputs.size())));
         const auto start = clock::now();
         const std::size_t n = processor_dofs_->n_dofs();
         ::dealii::Vector<double> encoded(n);
         for (std::size_t k = 0; k < inputs.size(); ++k)
         {
             AssertThrow(inputs[k] != nullptr && inputs[k]->n_components == 1,
-                ::dealii::ExcMessage("SPONOperator: input function "
-                    + std::to_string(k) + " must be a scalar function"));
+                ::dealii::ExcMessage(
+                    "SPONOperator: input function " + std::to_string(k) + " must be a scalar function"));
             if (data_.encoder == Encoder::interpolation)
             {
                 ::dealii::VectorTools::interpolate(*mapping_, *processor_dofs_, *inputs[k], encoded);
@@ -238,7 +231,7 @@ public:
                 ::dealii::VectorTools::project(*mapping_, *processor_dofs_, processor_hanging_nodes_,
                     ::dealii::QGauss<dim>(degree + 2), *inputs[k], encoded);
             }
-            std::copy(encoded.begin(), encoded.end(), row + k*n);
+            std::copy(encoded.begin(), encoded.end(), row + k * n);
         }
         timings_.encode += seconds_since(start);
     }
@@ -263,12 +256,8 @@ public:
     /// decode() with other closed @p constraints on the output space than
     /// those of initialize(), e.g. the Dirichlet data of this sample when
     /// each sample has its own g.
-    void decode
-    (
-        const double* output_row,
-        const ::dealii::AffineConstraints<double>& constraints,
-        ::dealii::Vector<double>& solution
-    ) const
+    void decode(const double* output_row, const ::dealii::AffineConstraints<double>& constraints,
+        ::dealii::Vector<double>& solution) const
     {
         const std::size_t n = processor_dofs_->n_dofs();
         solution.reinit(output_dofs_->n_dofs());
@@ -297,11 +286,8 @@ public:
     }
 
     /// Encode, process and decode one sample.
-    void predict
-    (
-        const std::vector<const ::dealii::Function<dim>*>& inputs,
-        ::dealii::Vector<double>& solution
-    ) const
+    void predict(
+        const std::vector<const ::dealii::Function<dim>*>& inputs, ::dealii::Vector<double>& solution) const
     {
         std::vector<double> in(input_width()), out(output_width());
         encode(inputs, in.data());
@@ -310,34 +296,28 @@ public:
     }
 
     /// Encode, process (one batch) and decode many samples.
-    void predict
-    (
-        const std::vector<std::vector<const ::dealii::Function<dim>*>>& samples,
-        std::vector<::dealii::Vector<double>>& solutions
-    ) const
+    void predict(const std::vector<std::vector<const ::dealii::Function<dim>*>>& samples,
+        std::vector<::dealii::Vector<double>>& solutions) const
     {
         const std::size_t rows = samples.size();
-        std::vector<double> in(rows*input_width()), out(rows*output_width());
+        std::vector<double> in(rows * input_width()), out(rows * output_width());
         for (std::size_t s = 0; s < rows; ++s)
         {
-            encode(samples[s], in.data() + s*input_width());
+            encode(samples[s], in.data() + s * input_width());
         }
         process(in.data(), rows, out.data());
         solutions.resize(rows);
         for (std::size_t s = 0; s < rows; ++s)
         {
-            decode(out.data() + s*output_width(), solutions[s]);
+            decode(out.data() + s * output_width(), solutions[s]);
         }
     }
 
     /// max over the constrained lines i of |u_i - sum_j w_ij u_j - g_i|:
     /// the constraint residual of @p u (0 up to round-off after decode()
     /// with apply_constraints()).
-    static double constraint_violation
-    (
-        const ::dealii::AffineConstraints<double>& constraints,
-        const ::dealii::Vector<double>& u
-    )
+    static double constraint_violation(
+        const ::dealii::AffineConstraints<double>& constraints, const ::dealii::Vector<double>& u)
     {
         double violation = 0;
         for (const auto& line : constraints.get_lines())
@@ -345,7 +325,7 @@ public:
             double r = u[line.index] - line.inhomogeneity;
             for (const auto& entry : line.entries)
             {
-                r -= entry.second*u[entry.first];
+                r -= entry.second * u[entry.first];
             }
             violation = std::max(violation, std::abs(r));
         }

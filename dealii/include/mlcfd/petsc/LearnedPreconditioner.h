@@ -55,88 +55,88 @@ inline const char* shellName()
 
 namespace internal
 {
-    /// Throws std::runtime_error naming @p call and PETSc's message for a
-    /// non-zero @p error.
-    inline void check(PetscErrorCode error, const char* call)
+/// Throws std::runtime_error naming @p call and PETSc's message for a
+/// non-zero @p error.
+inline void check(PetscErrorCode error, const char* call)
+{
+    if (error == 0) return;
+    const char* text = nullptr;
+    PetscErrorMessage(error, &text, nullptr);
+    throw std::runtime_error(std::string("mlcfd::petsc: ") + call + " failed with PETSc error "
+                             + std::to_string(error)
+                             + (text ? std::string(" (") + text + ")" : std::string()));
+}
+
+using Context = std::shared_ptr<const LearnedPreconditioner>;
+
+inline PetscErrorCode applyShell(PC pc, Vec r, Vec z)
+{
+    void* raw = nullptr;
+    PetscErrorCode error = PCShellGetContext(pc, &raw);
+    if (error) return error;
+    const LearnedPreconditioner& network = **static_cast<Context*>(raw);
+
+    PetscInt rLocal = 0, zLocal = 0;
+    if ((error = VecGetLocalSize(r, &rLocal))) return error;
+    if ((error = VecGetLocalSize(z, &zLocal))) return error;
+    const auto rows = static_cast<PetscInt>(network.rows());
+    if (rLocal != rows || zLocal != rows)
     {
-        if (error == 0) return;
-        const char* text = nullptr;
-        PetscErrorMessage(error, &text, nullptr);
-        throw std::runtime_error(std::string("mlcfd::petsc: ") + call + " failed with PETSc error "
-            + std::to_string(error) + (text ? std::string(" (") + text + ")" : std::string()));
+        SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(pc)), PETSC_ERR_ARG_SIZ,
+            "mlcfd learned preconditioner: vectors have %d and %d local entries but the"
+            " matrix it was built from has %d local rows",
+            static_cast<int>(rLocal), static_cast<int>(zLocal), static_cast<int>(rows));
     }
 
-    using Context = std::shared_ptr<const LearnedPreconditioner>;
-
-    inline PetscErrorCode applyShell(PC pc, Vec r, Vec z)
+    const PetscScalar* in = nullptr;
+    PetscScalar* out = nullptr;
+    if ((error = VecGetArrayRead(r, &in))) return error;
+    if ((error = VecGetArrayWrite(z, &out))) return error;
+    std::string failure;
+    try
     {
-        void* raw = nullptr;
-        PetscErrorCode error = PCShellGetContext(pc, &raw);
-        if (error) return error;
-        const LearnedPreconditioner& network = **static_cast<Context*>(raw);
-
-        PetscInt rLocal = 0, zLocal = 0;
-        if ((error = VecGetLocalSize(r, &rLocal))) return error;
-        if ((error = VecGetLocalSize(z, &zLocal))) return error;
-        const auto rows = static_cast<PetscInt>(network.rows());
-        if (rLocal != rows || zLocal != rows)
-        {
-            SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(pc)), PETSC_ERR_ARG_SIZ,
-                "mlcfd learned preconditioner: vectors have %d and %d local entries but the"
-                " matrix it was built from has %d local rows",
-                static_cast<int>(rLocal), static_cast<int>(zLocal), static_cast<int>(rows));
-        }
-
-        const PetscScalar* in = nullptr;
-        PetscScalar* out = nullptr;
-        if ((error = VecGetArrayRead(r, &in))) return error;
-        if ((error = VecGetArrayWrite(z, &out))) return error;
-        std::string failure;
-        try
-        {
-            network.apply(in, out);
-        }
-        catch (const std::exception& e)
-        {
-            failure = e.what();
-        }
-        if ((error = VecRestoreArrayWrite(z, &out))) return error;
-        if ((error = VecRestoreArrayRead(r, &in))) return error;
-        if (!failure.empty())
-        {
-            SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(pc)), PETSC_ERR_LIB,
-                "mlcfd learned preconditioner: %s", failure.c_str());
-        }
-        return 0;
+        network.apply(in, out);
     }
-
-    inline PetscErrorCode destroyShell(PC pc)
+    catch (const std::exception& e)
     {
-        void* raw = nullptr;
-        const PetscErrorCode error = PCShellGetContext(pc, &raw);
-        if (error) return error;
-        delete static_cast<Context*>(raw);
-        return PCShellSetContext(pc, nullptr);
+        failure = e.what();
     }
-
-    inline PetscErrorCode viewShell(PC pc, PetscViewer viewer)
+    if ((error = VecRestoreArrayWrite(z, &out))) return error;
+    if ((error = VecRestoreArrayRead(r, &in))) return error;
+    if (!failure.empty())
     {
-        void* raw = nullptr;
-        PetscErrorCode error = PCShellGetContext(pc, &raw);
-        if (error) return error;
-        PetscBool ascii = PETSC_FALSE;
-        error = PetscObjectTypeCompare(reinterpret_cast<PetscObject>(viewer), PETSCVIEWERASCII, &ascii);
-        if (error || !ascii || !raw) return error;
-        const LearnedPreconditioner& network = **static_cast<Context*>(raw);
-        return PetscViewerASCIIPrintf(viewer,
-            "  model %s (%s) on %s, %d local rows; %d applications, %g s, %d non-finite"
-            " outputs replaced by Jacobi\n",
-            network.path().c_str(), network.metadata().kind.c_str(), network.device().c_str(),
-            static_cast<int>(network.rows()), static_cast<int>(network.applications()),
-            network.inferenceSeconds(), static_cast<int>(network.fallbacks()));
+        SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(pc)), PETSC_ERR_LIB,
+            "mlcfd learned preconditioner: %s", failure.c_str());
     }
+    return 0;
+}
+
+inline PetscErrorCode destroyShell(PC pc)
+{
+    void* raw = nullptr;
+    const PetscErrorCode error = PCShellGetContext(pc, &raw);
+    if (error) return error;
+    delete static_cast<Context*>(raw);
+    return PCShellSetContext(pc, nullptr);
+}
+
+inline PetscErrorCode viewShell(PC pc, PetscViewer viewer)
+{
+    void* raw = nullptr;
+    PetscErrorCode error = PCShellGetContext(pc, &raw);
+    if (error) return error;
+    PetscBool ascii = PETSC_FALSE;
+    error = PetscObjectTypeCompare(reinterpret_cast<PetscObject>(viewer), PETSCVIEWERASCII, &ascii);
+    if (error || !ascii || !raw) return error;
+    const LearnedPreconditioner& network = **static_cast<Context*>(raw);
+    return PetscViewerASCIIPrintf(viewer,
+        "  model %s (%s) on %s, %d local rows; %d applications, %g s, %d non-finite"
+        " outputs replaced by Jacobi\n",
+        network.path().c_str(), network.metadata().kind.c_str(), network.device().c_str(),
+        static_cast<int>(network.rows()), static_cast<int>(network.applications()),
+        network.inferenceSeconds(), static_cast<int>(network.fallbacks()));
+}
 } // namespace internal
-
 
 /// The locally owned rows of @p A (MatGetOwnershipRange) with the columns
 /// owned by the same process, numbered from the first owned row. Zero
@@ -147,14 +147,13 @@ inline CSRMatrix localCSR(Mat A)
 {
     PetscInt first = 0, last = 0, firstColumn = 0, lastColumn = 0;
     internal::check(MatGetOwnershipRange(A, &first, &last), "MatGetOwnershipRange");
-    internal::check(MatGetOwnershipRangeColumn(A, &firstColumn, &lastColumn),
-                    "MatGetOwnershipRangeColumn");
+    internal::check(MatGetOwnershipRangeColumn(A, &firstColumn, &lastColumn), "MatGetOwnershipRangeColumn");
     if (firstColumn != first || lastColumn != last)
     {
-        throw std::invalid_argument("mlcfd::petsc::localCSR: the matrix owns rows ["
-            + std::to_string(first) + ", " + std::to_string(last) + ") but columns ["
-            + std::to_string(firstColumn) + ", " + std::to_string(lastColumn)
-            + "); a preconditioner needs a square matrix with one partition");
+        throw std::invalid_argument("mlcfd::petsc::localCSR: the matrix owns rows [" + std::to_string(first)
+                                    + ", " + std::to_string(last) + ") but columns ["
+                                    + std::to_string(firstColumn) + ", " + std::to_string(lastColumn)
+                                    + "); a preconditioner needs a square matrix with one partition");
     }
 
     CSRMatrix csr;
@@ -182,7 +181,6 @@ inline CSRMatrix localCSR(Mat A)
     return csr;
 }
 
-
 /// Make @p pc a PCSHELL that applies @p network (which it keeps alive). The
 /// vectors of the solve must have network->rows() local entries. Replaces
 /// an earlier shell of @p pc.
@@ -196,35 +194,29 @@ inline void setLearnedPreconditioner(PC pc, std::shared_ptr<const LearnedPrecond
     // earlier shell is destroyed together with its context.
     PetscBool isShell = PETSC_FALSE;
     internal::check(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(pc), PCSHELL, &isShell),
-                    "PetscObjectTypeCompare");
+        "PetscObjectTypeCompare");
     if (isShell) internal::check(PCSetType(pc, PCNONE), "PCSetType(PCNONE)");
     internal::check(PCSetType(pc, PCSHELL), "PCSetType(PCSHELL)");
 
     internal::check(PCShellSetDestroy(pc, internal::destroyShell), "PCShellSetDestroy");
     auto context = std::make_unique<internal::Context>(std::move(network));
     internal::check(PCShellSetContext(pc, context.get()), "PCShellSetContext");
-    context.release();  // owned by the shell now: destroyShell deletes it
+    context.release(); // owned by the shell now: destroyShell deletes it
     internal::check(PCShellSetApply(pc, internal::applyShell), "PCShellSetApply");
     internal::check(PCShellSetView(pc, internal::viewShell), "PCShellSetView");
     internal::check(PCShellSetName(pc, shellName()), "PCShellSetName");
 }
 
-
 /// Load @p modelFile for the local rows of @p A (see localCSR()) and make
 /// @p pc apply it. Returns the network, e.g. for its statistics.
-inline std::shared_ptr<const LearnedPreconditioner> setLearnedPreconditioner
-(
-    PC pc,
-    Mat A,
+inline std::shared_ptr<const LearnedPreconditioner> setLearnedPreconditioner(PC pc, Mat A,
     const std::string& modelFile,
-    const LearnedPreconditionerOptions& options = LearnedPreconditionerOptions()
-)
+    const LearnedPreconditionerOptions& options = LearnedPreconditionerOptions())
 {
     auto network = std::make_shared<const LearnedPreconditioner>(modelFile, localCSR(A), options);
     setLearnedPreconditioner(pc, network);
     return network;
 }
-
 
 /// The network @p pc applies, or nullptr if @p pc is not a shell made by
 /// setLearnedPreconditioner().
@@ -232,7 +224,7 @@ inline std::shared_ptr<const LearnedPreconditioner> getLearnedPreconditioner(PC 
 {
     PetscBool isShell = PETSC_FALSE;
     internal::check(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(pc), PCSHELL, &isShell),
-                    "PetscObjectTypeCompare");
+        "PetscObjectTypeCompare");
     if (!isShell) return nullptr;
     const char* name = nullptr;
     internal::check(PCShellGetName(pc, &name), "PCShellGetName");
