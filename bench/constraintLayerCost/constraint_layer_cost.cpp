@@ -3,6 +3,7 @@
 // Prints a markdown table.
 //
 //   constraint_layer_cost [maxRows=102400] [repeats=3]
+#include "mlcfd/GridMatrices.h"
 #include "mlcfd/LinearConstraint.h"
 
 #include <algorithm>
@@ -16,28 +17,6 @@ using namespace mlcfd;
 
 namespace
 {
-
-// Cell divergence of a face flux on nx x nx unit cells (per-cell conservation).
-CSRMatrix divergence(std::size_t nx)
-{
-    CSRMatrix G;
-    G.rows = nx * nx;
-    G.cols = 2 * (nx + 1) * nx;
-    G.rowStart.push_back(0);
-    const std::size_t yFaces = (nx + 1) * nx;
-    for (std::size_t j = 0; j < nx; ++j)
-        for (std::size_t i = 0; i < nx; ++i)
-        {
-            for (const std::size_t face :
-                {j * (nx + 1) + i, j * (nx + 1) + i + 1, yFaces + j * nx + i, yFaces + (j + 1) * nx + i})
-            {
-                G.column.push_back(static_cast<std::int64_t>(face));
-            }
-            G.value.insert(G.value.end(), {-1.0, 1.0, -1.0, 1.0});
-            G.rowStart.push_back(G.column.size());
-        }
-    return G;
-}
 
 // m x n, @p perRow random entries per row at random columns.
 CSRMatrix randomSparse(std::size_t m, std::size_t n, std::size_t perRow, std::mt19937_64& rng)
@@ -115,7 +94,7 @@ int main(int argc, char** argv)
     for (std::size_t nx : {10, 32, 45, 100, 320})
     {
         if (nx * nx > maxRows) break;
-        const CSRMatrix G = divergence(nx);
+        const CSRMatrix G = faceDivergenceMatrix(nx, nx);
         const std::string name = "divergence " + std::to_string(nx) + "^2";
         if (G.rows <= 2000) run(name, G, ConstraintSolver::cholesky, repeats, rng);
         run(name, G, ConstraintSolver::conjugateGradient, repeats, rng);

@@ -55,7 +55,7 @@
 #include "mlcfd/DICPreconditioner.h"
 #include "mlcfd/FlexibleCG.h"
 #include "mlcfd/LearnedPreconditioner.h"
-#include "mlcfd/PoissonMatrix.h"
+#include "mlcfd/GridMatrices.h"
 
 #include <algorithm>
 #include <chrono>

@@ -8,17 +8,12 @@
 namespace mlcfd
 {
 
-namespace
-{
-
-double localDot(const ConjugateGradient::Vector& a, const ConjugateGradient::Vector& b)
+double localDot(const std::vector<double>& a, const std::vector<double>& b)
 {
     double sum = 0;
     for (std::size_t i = 0; i < a.size(); ++i) sum += a[i] * b[i];
     return sum;
 }
-
-} // namespace
 
 ConjugateGradient::ConjugateGradient(Operator A, Preconditioner M, Dot dot)
     : A_(std::move(A)), M_(std::move(M)), dot_(dot ? std::move(dot) : Dot(localDot))

@@ -12,13 +12,6 @@ namespace mlcfd
 namespace
 {
 
-double localDot(const FlexibleCG::Vector& a, const FlexibleCG::Vector& b)
-{
-    double sum = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) sum += a[i] * b[i];
-    return sum;
-}
-
 bool allFinite(const FlexibleCG::Vector& v)
 {
     for (double value : v)

@@ -2,9 +2,11 @@
 // good one, never slower than CG with a bad one (the safeguard), errors.
 #include "mlcfd/FlexibleCG.h"
 #include "mlcfd/ConjugateGradient.h"
-#include "mlcfd/PoissonMatrix.h"
+#include "mlcfd/GridMatrices.h"
 
 #include <gtest/gtest.h>
+
+#include "LinearAlgebraTestUtils.h"
 
 #include <cmath>
 #include <iostream>
@@ -53,15 +55,6 @@ struct Poisson2D
     mlcfd::CSRMatrix matrix;
 };
 
-Vector rightHandSide(std::size_t n)
-{
-    std::mt19937_64 rng(3);
-    std::uniform_real_distribution<double> u(-1, 1);
-    Vector b(n);
-    for (double& v : b) v = u(rng);
-    return b;
-}
-
 // The core's classical CG, the reference FlexibleCG is measured against.
 std::size_t plainCGIterations(const Poisson2D& A, const Vector& b, double tol)
 {
@@ -79,7 +72,7 @@ class FlexibleCGTest : public ::testing::Test
 {
 protected:
     Poisson2D poisson{24};
-    Vector b = rightHandSide(24 * 24);
+    Vector b = mlcfd_test::randomVector(24 * 24, 3);
     FlexibleCG::Operator A = [this](const Vector& x, Vector& y) { poisson.apply(x, y); };
     double tol = 1e-8;
     std::size_t cgIterations = plainCGIterations(poisson, b, tol);
@@ -104,18 +97,7 @@ protected:
         return result;
     }
 
-    double trueResidual(const Vector& x) const
-    {
-        Vector Ax;
-        poisson.apply(x, Ax);
-        double rr = 0, bb = 0;
-        for (std::size_t i = 0; i < b.size(); ++i)
-        {
-            rr += (b[i] - Ax[i]) * (b[i] - Ax[i]);
-            bb += b[i] * b[i];
-        }
-        return std::sqrt(rr / bb);
-    }
+    double trueResidual(const Vector& x) const { return mlcfd_test::relativeResidual(poisson.matrix, b, x); }
 };
 
 } // namespace

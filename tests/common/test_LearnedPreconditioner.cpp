@@ -3,7 +3,7 @@
 // FlexibleCG with learned preconditioners (never worse than CG).
 #include "mlcfd/FlexibleCG.h"
 #include "mlcfd/LearnedPreconditioner.h"
-#include "mlcfd/PoissonMatrix.h"
+#include "mlcfd/GridMatrices.h"
 #include "mlcfd/ModelWriter.h"
 
 #include "TestModels.h"

@@ -3,9 +3,11 @@
 #include "mlcfd/CSRMatrix.h"
 #include "mlcfd/ConjugateGradient.h"
 #include "mlcfd/DICPreconditioner.h"
-#include "mlcfd/PoissonMatrix.h"
+#include "mlcfd/GridMatrices.h"
 
 #include <gtest/gtest.h>
+
+#include "LinearAlgebraTestUtils.h"
 
 #include <cmath>
 #include <random>
@@ -16,35 +18,15 @@
 using mlcfd::CSRMatrix;
 using mlcfd::PoissonBoundary;
 using Vector = std::vector<double>;
+using mlcfd_test::randomVector;
+using mlcfd_test::relativeResidual;
 
 namespace
 {
 
-Vector randomVector(std::size_t n, unsigned seed)
-{
-    std::mt19937_64 rng(seed);
-    std::uniform_real_distribution<double> u(-1, 1);
-    Vector v(n);
-    for (double& x : v) x = u(rng);
-    return v;
-}
-
 mlcfd::ConjugateGradient::Operator multiplyBy(const CSRMatrix& A)
 {
     return [&A](const Vector& x, Vector& y) { A.multiply(x.data(), y.data()); };
-}
-
-double relativeResidual(const CSRMatrix& A, const Vector& b, const Vector& x)
-{
-    Vector Ax(A.rows);
-    A.multiply(x.data(), Ax.data());
-    double rr = 0, bb = 0;
-    for (std::size_t i = 0; i < b.size(); ++i)
-    {
-        rr += (b[i] - Ax[i]) * (b[i] - Ax[i]);
-        bb += b[i] * b[i];
-    }
-    return std::sqrt(rr / bb);
 }
 
 } // namespace

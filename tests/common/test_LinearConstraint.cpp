@@ -3,6 +3,7 @@
 // the projection equals least squares, the variance update) and the
 // Dirichlet lift.
 #include "mlcfd/DirichletLift.h"
+#include "mlcfd/GridMatrices.h"
 #include "mlcfd/LinearConstraint.h"
 
 #include <gtest/gtest.h>
@@ -43,28 +44,9 @@ CSRMatrix randomSparse(std::size_t m, std::size_t n, std::size_t perRow, std::mt
     return CSRMatrix::fromDense(dense.data(), m, n);
 }
 
-// The cell divergence of a face flux on an nx x ny grid of unit cells: one
-// row per cell, the sum of its outward face fluxes. Faces: the (nx+1) ny
-// x-normal faces first, then the nx (ny+1) y-normal ones, flux positive in +x/+y.
 CSRMatrix divergence(std::size_t nx, std::size_t ny)
 {
-    CSRMatrix G;
-    G.rows = nx * ny;
-    G.cols = (nx + 1) * ny + nx * (ny + 1);
-    G.rowStart.push_back(0);
-    const std::size_t yFaces = (nx + 1) * ny;
-    for (std::size_t j = 0; j < ny; ++j)
-        for (std::size_t i = 0; i < nx; ++i)
-        {
-            for (const std::size_t face :
-                {j * (nx + 1) + i, j * (nx + 1) + i + 1, yFaces + j * nx + i, yFaces + (j + 1) * nx + i})
-            {
-                G.column.push_back(static_cast<std::int64_t>(face));
-            }
-            G.value.insert(G.value.end(), {-1.0, 1.0, -1.0, 1.0});
-            G.rowStart.push_back(G.column.size());
-        }
-    return G;
+    return mlcfd::faceDivergenceMatrix(nx, ny);
 }
 
 // G with one more row: the sum of all its rows (redundant, rank-deficient).

@@ -10,6 +10,9 @@
 namespace mlcfd
 {
 
+/// The dot product of the local entries (the default of the CG methods).
+double localDot(const std::vector<double>& a, const std::vector<double>& b);
+
 /// Settings of conjugateGradient().
 struct CGSettings
 {

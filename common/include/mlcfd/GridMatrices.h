@@ -1,7 +1,7 @@
-// mlcfd: the cell-centred finite-volume Poisson matrix on a uniform grid,
-// the test and benchmark system of the preconditioners.
-#ifndef MLCFD_POISSON_MATRIX_H
-#define MLCFD_POISSON_MATRIX_H
+// mlcfd: finite-volume matrices on uniform grids, the test and benchmark
+// systems of the preconditioners and the constraint layers.
+#ifndef MLCFD_GRID_MATRICES_H
+#define MLCFD_GRID_MATRICES_H
 
 #include "mlcfd/CSRMatrix.h"
 
@@ -30,6 +30,13 @@ enum class PoissonBoundary
 /// (tested). Throws std::invalid_argument for bad sizes or a non-positive k.
 CSRMatrix poissonMatrix(const std::vector<std::int64_t>& cells, PoissonBoundary boundary,
     const std::vector<double>& cellCoefficient = {});
+
+/// The cell divergence of a face flux on @p nx x @p ny unit cells, the
+/// per-cell conservation constraint G u = b of the structure-preserving
+/// layers: one row per cell (x fastest), the sum of its outward face fluxes.
+/// Columns: the (nx + 1) ny x-normal faces first (x fastest), then the
+/// nx (ny + 1) y-normal ones; a flux is positive in +x or +y.
+CSRMatrix faceDivergenceMatrix(std::size_t nx, std::size_t ny);
 
 } // namespace mlcfd
 

@@ -1,4 +1,4 @@
-#include "mlcfd/PoissonMatrix.h"
+#include "mlcfd/GridMatrices.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -97,6 +97,27 @@ CSRMatrix poissonMatrix(const std::vector<std::int64_t>& cells, PoissonBoundary 
                 A.rowStart.push_back(static_cast<std::int64_t>(A.column.size()));
             }
     return A;
+}
+
+CSRMatrix faceDivergenceMatrix(std::size_t nx, std::size_t ny)
+{
+    CSRMatrix G;
+    G.rows = nx * ny;
+    G.cols = (nx + 1) * ny + nx * (ny + 1);
+    G.rowStart.push_back(0);
+    const std::size_t yFaces = (nx + 1) * ny;
+    for (std::size_t j = 0; j < ny; ++j)
+        for (std::size_t i = 0; i < nx; ++i)
+        {
+            for (const std::size_t face :
+                {j * (nx + 1) + i, j * (nx + 1) + i + 1, yFaces + j * nx + i, yFaces + (j + 1) * nx + i})
+            {
+                G.column.push_back(static_cast<std::int64_t>(face));
+            }
+            G.value.insert(G.value.end(), {-1.0, 1.0, -1.0, 1.0});
+            G.rowStart.push_back(static_cast<std::int64_t>(G.column.size()));
+        }
+    return G;
 }
 
 } // namespace mlcfd
