@@ -3,6 +3,8 @@
 #ifndef MLCFD_FLEXIBLE_CG_H
 #define MLCFD_FLEXIBLE_CG_H
 
+#include "mlcfd/ConjugateGradient.h"
+
 #include <cstddef>
 #include <functional>
 #include <vector>
@@ -84,12 +86,13 @@ struct FlexibleCGResult
 class FlexibleCG
 {
 public:
-    using Vector = std::vector<double>;
+    // The types of the classical CG (ConjugateGradient.h).
+    using Vector = ConjugateGradient::Vector;
     /// y = A x
-    using Operator = std::function<void(const Vector& x, Vector& y)>;
-    /// z ~ A^-1 r
-    using Preconditioner = std::function<void(const Vector& r, Vector& z)>;
-    using Dot = std::function<double(const Vector& a, const Vector& b)>;
+    using Operator = ConjugateGradient::Operator;
+    /// z ~ A^-1 r (required here)
+    using Preconditioner = ConjugateGradient::Preconditioner;
+    using Dot = ConjugateGradient::Dot;
     /// Stopping test on the current residual after @p iteration steps
     /// (0: the initial residual); replaces the relative tolerance, e.g. to
     /// use a framework's own residual norm.

@@ -932,8 +932,13 @@ main(int argc, char *argv[])
 
       ParameterHandler prm;
       Parameters::declare(prm);
-      const std::string prm_file = argc > 1 ? argv[1] : "heat_bandit.prm";
-      prm.parse_input(prm_file);
+      // heat_bandit [FILE.prm ...]: later files override entries of earlier
+      // ones (bench/heatBandit runs its variants that way).
+      const std::vector<std::string> prm_files =
+          argc > 1 ? std::vector<std::string>(argv + 1, argv + argc)
+                   : std::vector<std::string>{"heat_bandit.prm"};
+      for (const std::string &prm_file : prm_files)
+        prm.parse_input(prm_file);
       Parameters parameters;
       parameters.parse(prm);
 
