@@ -111,23 +111,16 @@ namespace HeatBandit
   //
   // Everything that one would change to try another policy or another
   // problem size comes from a .prm file, so that the benchmark can run the
-  // same program with many variants without recompiling. The entry names are
-  // unique across subsections, which lets bench/heatBandit derive variants
-  // with a plain `sed` on the `set` lines.
+  // same program with many variants without recompiling. The bandit's own
+  // entries are declared and read by mlcfd's adaptor, as deal.II's classes
+  // do for theirs (SolverControl::declare_parameters).
   struct Parameters
   {
     // Bandit
-    std::string  policy;
-    double       omega_min;
-    double       omega_max;
-    unsigned int arms;
-    double       fixed_omega;
-    unsigned int seed;
-    double       cost_scale;
-    double       epsilon;
-    std::string  context;
-    std::string  state_file;
-    bool         load_state;
+    mlcfd::dealii::BanditParameters bandit;
+    std::string                     context;
+    std::string                     state_file;
+    bool                            load_state;
 
     // Mesh
     unsigned int initial_global_refinement;
@@ -158,52 +151,14 @@ namespace HeatBandit
   void
   Parameters::declare(ParameterHandler &prm)
   {
-    // The policy names come from the policy factory itself, so that a new
-    // policy in the core is selectable here without touching this file.
-    std::string policies;
-    for (const std::string &name : mlcfd::RelaxationPolicy::names())
-      policies += (policies.empty() ? "" : "|") + name;
-
     prm.enter_subsection("Bandit");
     {
-      prm.declare_entry("Policy",
-                        "tsallisInf",
-                        Patterns::Selection(policies),
-                        "How omega is chosen before each solve: " + policies);
-      prm.declare_entry(
-          "Omega range",
-          "1.0, 1.95",
-          Patterns::List(Patterns::Double(0, 2), 2, 2),
-          "Smallest and largest omega of the arms (inside (0, 2), "
-          "where SSOR converges)");
-      prm.declare_entry(
-          "Arms",
-          "20",
-          Patterns::Integer(1),
-          "Number of candidate omegas, evenly spaced on the range");
-      prm.declare_entry("Fixed omega",
-                        "1.0",
-                        Patterns::Double(0, 2),
-                        "The omega of every solve with policy fixed");
-      prm.declare_entry(
-          "Seed",
-          "1",
-          Patterns::Integer(0),
-          "Seed of the policy's random numbers (same seed, same choices)");
-      prm.declare_entry("Cost scale",
-                        "0",
-                        Patterns::Double(0),
-                        "Iterations that count as the largest loss; "
-                        "0: twice the running mean");
-      prm.declare_entry("Epsilon",
-                        "0.1",
-                        Patterns::Double(0, 1),
-                        "epsilonGreedy: probability of a random arm");
+      mlcfd::dealii::declare_bandit_parameters(prm);
       prm.declare_entry(
           "Context",
           "refinement",
           Patterns::Selection("refinement|source phase"),
-          "chebCB: what the policy sees before a solve. "
+          "chebCB, chebTS: what the policy sees before a solve. "
           "refinement: log(DoFs/DoFs of the initial mesh)/"
           "log(2^(dim*adaptive levels)), in [0, 1]; source phase: "
           "the new time within the period of the source, in [0, 1)");
@@ -293,27 +248,13 @@ namespace HeatBandit
   {
     prm.enter_subsection("Bandit");
     {
-      policy = prm.get("Policy");
-      const std::vector<std::string> range =
-          Utilities::split_string_list(prm.get("Omega range"));
-      omega_min   = Utilities::string_to_double(range[0]);
-      omega_max   = Utilities::string_to_double(range[1]);
-      arms        = prm.get_integer("Arms");
-      fixed_omega = prm.get_double("Fixed omega");
-      seed        = prm.get_integer("Seed");
-      cost_scale  = prm.get_double("Cost scale");
-      epsilon     = prm.get_double("Epsilon");
-      context     = prm.get("Context");
-      state_file  = prm.get("State file");
-      load_state  = prm.get_bool("Load state");
+      bandit     = mlcfd::dealii::parse_bandit_parameters(prm);
+      context    = prm.get("Context");
+      state_file = prm.get("State file");
+      load_state = prm.get_bool("Load state");
     }
     prm.leave_subsection();
 
-    // The patterns allow the closed interval [0, 2]; SSOR needs the open one.
-    AssertThrow(omega_min > 0 && omega_max < 2 && omega_min <= omega_max,
-                ExcMessage("Bandit/Omega range: need 0 < min <= max < 2"));
-    AssertThrow(fixed_omega > 0 && fixed_omega < 2,
-                ExcMessage("Bandit/Fixed omega: need 0 < omega < 2"));
     AssertThrow(
         !load_state || !state_file.empty(),
         ExcMessage("Bandit/Load state is true but Bandit/State file is empty"));
@@ -491,23 +432,16 @@ namespace HeatBandit
     std::vector<SolveRecord> solves;
   };
 
-  // The settings of the policy. The contextual policy (chebCB) maps
-  // [contextMin, contextMax] to the interval [-1, 1] of its Chebyshev
+  // The settings of the policy. The contextual policies map
+  // [contextMin, contextMax] to the interval [-1, 1] of their Chebyshev
   // polynomials; both contexts that context() offers lie in [0, 1].
   template <int dim>
   mlcfd::RelaxationSettings
   HeatEquation<dim>::relaxation_settings(const Parameters &parameters)
   {
-    mlcfd::RelaxationSettings settings;
-    settings.omegaMin   = parameters.omega_min;
-    settings.omegaMax   = parameters.omega_max;
-    settings.arms       = parameters.arms;
-    settings.omega      = parameters.fixed_omega;
-    settings.seed       = parameters.seed;
-    settings.costScale  = parameters.cost_scale;
-    settings.epsilon    = parameters.epsilon;
-    settings.contextMin = 0.0;
-    settings.contextMax = 1.0;
+    mlcfd::RelaxationSettings settings = parameters.bandit.settings;
+    settings.contextMin                = 0.0;
+    settings.contextMax                = 1.0;
     return settings;
   }
 
@@ -520,7 +454,7 @@ namespace HeatBandit
       , time_step(parameters.time_step)
       , timestep_number(0)
       , theta(parameters.theta)
-      , bandit(parameters.policy, relaxation_settings(parameters))
+      , bandit(parameters.bandit.policy, relaxation_settings(parameters))
   {
   }
 
@@ -790,7 +724,7 @@ namespace HeatBandit
       mean_omega += solves[i].omega / last;
 
     std::ostringstream summary;
-    summary << "policy: " << parameters.policy << '\n'
+    summary << "policy: " << parameters.bandit.policy << '\n'
             << "solves: " << solves.size() << '\n'
             << "policy rounds (with loaded state): "
             << bandit.get_policy()->rounds() << '\n'
@@ -857,7 +791,7 @@ namespace HeatBandit
     const unsigned int n_steps =
         static_cast<unsigned int>(std::lround(parameters.end_time / time_step));
 
-    std::cout << "Policy " << parameters.policy << ", " << n_steps
+    std::cout << "Policy " << parameters.bandit.policy << ", " << n_steps
               << " time steps of " << time_step << ", "
               << triangulation.n_active_cells() << " cells and "
               << dof_handler.n_dofs() << " DoFs initially" << std::endl;

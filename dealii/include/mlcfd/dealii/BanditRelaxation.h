@@ -7,6 +7,8 @@
 
 #include <deal.II/base/exceptions.h>
 #include <deal.II/base/mpi.h>
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/base/utilities.h>
 #include <deal.II/lac/petsc_precondition.h>
 #include <deal.II/lac/solver_control.h>
 
@@ -205,6 +207,68 @@ private:
     std::size_t n_solves = 0;
     double total_cost = 0;
 };
+
+/// A policy name and its settings, as read by parse_bandit_parameters().
+struct BanditParameters
+{
+    std::string policy = "tsallisInf";
+    RelaxationSettings settings;
+};
+
+/// Declare the bandit's entries in the current subsection of @p prm, as
+/// deal.II's classes declare theirs: Policy, Omega range, Arms, Fixed omega,
+/// Seed, Cost scale, Epsilon (defaults those of RelaxationSettings). The
+/// policy names come from the core's factory, so a new policy is selectable
+/// without touching a program.
+inline void declare_bandit_parameters(::dealii::ParameterHandler& prm)
+{
+    using ::dealii::Patterns::Double;
+    using ::dealii::Patterns::Integer;
+    const RelaxationSettings defaults;
+    std::string policies;
+    for (const std::string& name : RelaxationPolicy::names())
+        policies += (policies.empty() ? "" : "|") + name;
+    prm.declare_entry("Policy", "tsallisInf", ::dealii::Patterns::Selection(policies),
+        "How omega is chosen before each solve: " + policies);
+    prm.declare_entry("Omega range",
+        ::dealii::Utilities::to_string(defaults.omegaMin) + ", "
+            + ::dealii::Utilities::to_string(defaults.omegaMax),
+        ::dealii::Patterns::List(Double(0, 2), 2, 2),
+        "Smallest and largest omega of the arms (inside (0, 2), where SOR and SSOR converge)");
+    prm.declare_entry("Arms", std::to_string(defaults.arms), Integer(1),
+        "Number of candidate omegas, evenly spaced on the range");
+    prm.declare_entry("Fixed omega", ::dealii::Utilities::to_string(defaults.omega), Double(0, 2),
+        "The omega of every solve with policy fixed");
+    prm.declare_entry("Seed", std::to_string(defaults.seed), Integer(0),
+        "Seed of the policy's random numbers (same seed, same choices)");
+    prm.declare_entry("Cost scale", ::dealii::Utilities::to_string(defaults.costScale), Double(0),
+        "Cost that counts as the largest loss; 0: twice the running mean");
+    prm.declare_entry("Epsilon", ::dealii::Utilities::to_string(defaults.epsilon), Double(0, 1),
+        "epsilonGreedy: probability of a random arm");
+}
+
+/// Read the entries of declare_bandit_parameters() back; throws
+/// ::dealii::ExcMessage naming the entry for an omega outside (0, 2).
+inline BanditParameters parse_bandit_parameters(::dealii::ParameterHandler& prm)
+{
+    BanditParameters p;
+    p.policy = prm.get("Policy");
+    const std::vector<std::string> range = ::dealii::Utilities::split_string_list(prm.get("Omega range"));
+    p.settings.omegaMin = ::dealii::Utilities::string_to_double(range[0]);
+    p.settings.omegaMax = ::dealii::Utilities::string_to_double(range[1]);
+    p.settings.arms = prm.get_integer("Arms");
+    p.settings.omega = prm.get_double("Fixed omega");
+    p.settings.seed = prm.get_integer("Seed");
+    p.settings.costScale = prm.get_double("Cost scale");
+    p.settings.epsilon = prm.get_double("Epsilon");
+    // The patterns allow the closed interval [0, 2]; SOR needs the open one.
+    AssertThrow(
+        p.settings.omegaMin > 0 && p.settings.omegaMax < 2 && p.settings.omegaMin <= p.settings.omegaMax,
+        ::dealii::ExcMessage("entry 'Omega range': need 0 < min <= max < 2"));
+    AssertThrow(p.settings.omega > 0 && p.settings.omega < 2,
+        ::dealii::ExcMessage("entry 'Fixed omega': need 0 < omega < 2"));
+    return p;
+}
 
 } // namespace dealii
 } // namespace mlcfd
