@@ -17,6 +17,30 @@ namespace Foam
 }
 
 
+// * * * * * * * * * * * * * * * Local Functions * * * * * * * * * * * * * //
+
+namespace
+{
+
+// The pattern of the last addressing factorised on this process, unless a
+// preconditioner still uses it (then a private one is built).
+std::shared_ptr<Foam::lduCSRMatrix> csrFor(const Foam::lduAddressing& addr)
+{
+    static std::shared_ptr<Foam::lduCSRMatrix> cached;
+    if (!cached || cached.use_count() > 1 || !cached->matches(addr))
+    {
+        if (cached && cached.use_count() > 1)
+        {
+            return std::make_shared<Foam::lduCSRMatrix>(addr);
+        }
+        cached = std::make_shared<Foam::lduCSRMatrix>(addr);
+    }
+    return cached;
+}
+
+} // End anonymous namespace
+
+
 // * * * * * * * * * * * * * * * * Constructors  * * * * * * * * * * * * * * //
 
 Foam::MICPreconditioner::MICPreconditioner
@@ -28,7 +52,7 @@ Foam::MICPreconditioner::MICPreconditioner
     lduMatrix::preconditioner(sol),
     omega_(controls.getOrDefault<scalar>("omega", 0.97)),
     sign_(1),
-    matrix_(sol.matrix().lduAddr()),
+    matrix_(csrFor(sol.matrix().lduAddr())),
     factor_()
 {
     if (omega_ < 0 || omega_ > 1)
@@ -42,10 +66,10 @@ Foam::MICPreconditioner::MICPreconditioner
     {
         sign_ = -1;
     }
-    matrix_.update(sol.matrix(), sign_);
+    matrix_->update(sol.matrix(), sign_);
     try
     {
-        factor_.reset(new mlcfd::DICPreconditioner(matrix_.csr(), omega_));
+        factor_.reset(new mlcfd::DICPreconditioner(matrix_->csr(), omega_));
     }
     catch (const std::exception& e)
     {
