@@ -6,6 +6,7 @@
 #include <iomanip>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 namespace mlcfd
 {
@@ -73,6 +74,24 @@ void CSRMatrix::multiplyTransposed(const double* y, double* x) const
         for (std::int64_t k = rowStart[i]; k < rowStart[i + 1]; ++k)
         {
             x[column[k]] += value[k] * y[i];
+        }
+    }
+}
+
+void CSRMatrix::sortRows()
+{
+    std::vector<std::pair<std::int64_t, double>> entries;
+    for (std::size_t i = 0; i < rows; ++i)
+    {
+        entries.clear();
+        for (std::int64_t k = rowStart[i]; k < rowStart[i + 1]; ++k)
+            entries.emplace_back(column[k], value[k]);
+        std::sort(
+            entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (std::size_t e = 0; e < entries.size(); ++e)
+        {
+            column[rowStart[i] + e] = entries[e].first;
+            value[rowStart[i] + e] = entries[e].second;
         }
     }
 }

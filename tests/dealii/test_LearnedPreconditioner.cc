@@ -5,6 +5,7 @@
 // into contiguous blocks); a network that uses the matrix graph sees the
 // local rows and their local couplings; bad networks cannot make
 // mlcfd::dealii::FlexibleCG worse than plain CG; misuse throws.
+#include "mlcfd/dealii/DICPreconditioner.h"
 #include "mlcfd/dealii/FlexibleCG.h"
 #include "mlcfd/ModelError.h"
 #include "mlcfd/ModelWriter.h"
@@ -451,6 +452,51 @@ TEST(LearnedPreconditioner, FlexibleCGFollowsTheSolverControl)
     x = 0;
     EXPECT_THROW(limited.solve(A, x, b, network), SolverControl::NoConvergence);
     EXPECT_EQ(few.last_step(), 3u);
+}
+
+// The classical controls: DIC and MIC in deal.II's SolverCG beat Jacobi,
+// MIC beats DIC, on every rank's rows.
+template<typename MatrixType, typename VectorType, typename JacobiType>
+void checkDICAndMIC(MatrixType& A, VectorType b, const IndexSet& owned)
+{
+    fillLaplace(A, owned, 0.1);
+    fillRhs(b, owned);
+    const auto iterations = [&](const auto& preconditioner)
+    {
+        SolverControl control(1000, tolerance * b.l2_norm());
+        SolverCG<VectorType> cg(control);
+        VectorType x(b);
+        x = 0;
+        cg.solve(A, x, b, preconditioner);
+        return control.last_step();
+    };
+    JacobiType jacobi;
+    jacobi.initialize(A);
+    mlcfd::dealii::DICPreconditioner dic, mic;
+    dic.initialize(A);
+    mic.initialize(A, {0.97});
+    const unsigned int withJacobi = iterations(jacobi), withDIC = iterations(dic), withMIC = iterations(mic);
+    std::cout << "Jacobi " << withJacobi << ", DIC " << withDIC << ", MIC(0.97) " << withMIC
+              << " iterations\n";
+    EXPECT_LT(withDIC, withJacobi);
+    EXPECT_LT(withMIC, withDIC);
+    EXPECT_EQ(dic.factor().replacedPivots(), 0u);
+}
+
+TEST(LearnedPreconditioner, DealIIDICAndMICBeatJacobi)
+{
+    SparseMatrix<double> A(laplaceSparsity());
+    checkDICAndMIC<SparseMatrix<double>, Vector<double>, PreconditionJacobi<SparseMatrix<double>>>(
+        A, Vector<double>(n * n), complete_index_set(n * n));
+}
+
+TEST(LearnedPreconditioner, TrilinosDICAndMICBeatJacobi)
+{
+    const IndexSet owned = ownedRows();
+    TrilinosWrappers::SparseMatrix A;
+    A.reinit(owned, laplaceSparsity(), MPI_COMM_WORLD);
+    checkDICAndMIC<TrilinosWrappers::SparseMatrix, TrilinosWrappers::MPI::Vector,
+        TrilinosWrappers::PreconditionJacobi>(A, TrilinosWrappers::MPI::Vector(owned, MPI_COMM_WORLD), owned);
 }
 
 TEST(LearnedPreconditioner, NonFiniteNetworkOutputBecomesJacobi)

@@ -41,6 +41,10 @@ struct CSRMatrix
     /// x = A^T y (y has rows entries, x numCols()).
     void multiplyTransposed(const double* y, double* x) const;
 
+    /// Sort the entries of every row by column (deal.II stores the diagonal
+    /// first; DICPreconditioner needs ascending columns).
+    void sortRows();
+
     /// The entry (row, row), 0 where the row stores none.
     double diagonal(std::size_t row) const;
 
