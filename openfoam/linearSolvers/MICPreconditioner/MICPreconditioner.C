@@ -24,16 +24,27 @@ namespace
 
 // The pattern of the last addressing factorised on this process, unless a
 // preconditioner still uses it (then a private one is built).
-std::shared_ptr<Foam::lduCSRMatrix> csrFor(const Foam::lduAddressing& addr)
+std::shared_ptr<Foam::lduCSRMatrix> csrFor
+(
+    const Foam::lduMatrix::solver& sol,
+    const bool cyclics
+)
 {
-    static std::shared_ptr<Foam::lduCSRMatrix> cached;
-    if (!cached || cached.use_count() > 1 || !cached->matches(addr))
+    const Foam::lduAddressing& addr = sol.matrix().lduAddr();
+    const auto build = [&]()
     {
-        if (cached && cached.use_count() > 1)
-        {
-            return std::make_shared<Foam::lduCSRMatrix>(addr);
-        }
-        cached = std::make_shared<Foam::lduCSRMatrix>(addr);
+        return cyclics
+            ? std::make_shared<Foam::lduCSRMatrix>(addr, sol.interfaces())
+            : std::make_shared<Foam::lduCSRMatrix>(addr);
+    };
+    static std::shared_ptr<Foam::lduCSRMatrix> cached;
+    if (cached && cached.use_count() > 1)
+    {
+        return build();
+    }
+    if (!cached || cached->withCyclics() != cyclics || !cached->matches(addr))
+    {
+        cached = build();
     }
     return cached;
 }
@@ -51,8 +62,9 @@ Foam::MICPreconditioner::MICPreconditioner
 :
     lduMatrix::preconditioner(sol),
     omega_(controls.getOrDefault<scalar>("omega", 0.97)),
+    cyclicCouplings_(controls.getOrDefault<bool>("cyclicCouplings", true)),
     sign_(1),
-    matrix_(csrFor(sol.matrix().lduAddr())),
+    matrix_(csrFor(sol, cyclicCouplings_)),
     factor_()
 {
     if (omega_ < 0 || omega_ > 1)
@@ -66,7 +78,14 @@ Foam::MICPreconditioner::MICPreconditioner
     {
         sign_ = -1;
     }
-    matrix_->update(sol.matrix(), sign_);
+    if (cyclicCouplings_)
+    {
+        matrix_->update(sol.matrix(), sign_, sol.interfaceBouCoeffs());
+    }
+    else
+    {
+        matrix_->update(sol.matrix(), sign_);
+    }
     try
     {
         factor_.reset(new mlcfd::DICPreconditioner(matrix_->csr(), omega_));
