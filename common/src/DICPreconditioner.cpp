@@ -1,5 +1,6 @@
 #include "mlcfd/DICPreconditioner.h"
 
+#include <climits>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -22,7 +23,7 @@ DICPreconditioner DICPreconditioner::fromDiagonal(const CSRMatrix& A, const std:
 }
 
 DICPreconditioner::DICPreconditioner(const CSRMatrix& A, double omega, const std::vector<double>* given)
-    : A_(A), reciprocalDiagonal_(A.rows)
+    : reciprocalDiagonal_(A.rows)
 {
     A.check("DICPreconditioner: the matrix");
     if (!(omega >= 0 && omega <= 1))
@@ -30,12 +31,25 @@ DICPreconditioner::DICPreconditioner(const CSRMatrix& A, double omega, const std
         throw std::invalid_argument("DICPreconditioner: omega = " + std::to_string(omega)
                                     + " must lie in [0, 1] (0: DIC, 1: fully modified)");
     }
-    const auto upper = [&A](std::size_t row, std::int64_t k)
-    { return A.column[k] > static_cast<std::int64_t>(row); };
-    // Sum of the upper-triangle entries of each row (MIC's dropped fill-in).
-    std::vector<double> upperSum(A.rows, 0.0);
+    if (A.rows > static_cast<std::size_t>(INT32_MAX))
+    {
+        throw std::invalid_argument(
+            "DICPreconditioner: " + std::to_string(A.rows) + " rows, at most 2^31 - 1");
+    }
+    // One pass: the diagonal, the two triangles and the sum of each row's
+    // upper entries (MIC's dropped fill-in).
+    const std::size_t offDiagonal = A.nonzeros() > A.rows ? A.nonzeros() - A.rows : 0;
+    for (Triangle* t : {&lower_, &upper_})
+    {
+        t->start.reserve(A.rows + 1);
+        t->start.assign(1, 0);
+        t->column.reserve(offDiagonal / 2 + 1);
+        t->value.reserve(offDiagonal / 2 + 1);
+    }
+    std::vector<double> diagonal(A.rows, 0.0), upperSum(A.rows, 0.0);
     for (std::size_t row = 0; row < A.rows; ++row)
     {
+        const auto self = static_cast<std::int64_t>(row);
         for (std::int64_t k = A.rowStart[row]; k < A.rowStart[row + 1]; ++k)
         {
             if (k > A.rowStart[row] && A.column[k] <= A.column[k - 1])
@@ -43,31 +57,54 @@ DICPreconditioner::DICPreconditioner(const CSRMatrix& A, double omega, const std
                 throw std::invalid_argument("DICPreconditioner: the columns of row " + std::to_string(row)
                                             + " are not sorted ascending");
             }
-            if (upper(row, k)) upperSum[row] += A.value[k];
+            if (A.column[k] == self)
+            {
+                diagonal[row] = A.value[k];
+                continue;
+            }
+            Triangle& t = A.column[k] > self ? upper_ : lower_;
+            t.column.push_back(static_cast<std::int32_t>(A.column[k]));
+            t.value.push_back(A.value[k]);
+            if (A.column[k] > self) upperSum[row] += A.value[k];
         }
-        if (!(A.diagonal(row) > 0))
+        lower_.start.push_back(lower_.column.size());
+        upper_.start.push_back(upper_.column.size());
+        if (!(diagonal[row] > 0))
         {
             throw std::invalid_argument("DICPreconditioner: the diagonal entry of row " + std::to_string(row)
-                                        + " is " + std::to_string(A.diagonal(row)) + ", not positive");
+                                        + " is " + std::to_string(diagonal[row]) + ", not positive");
         }
     }
     std::vector<double>& D = reciprocalDiagonal_;
     for (std::size_t u = 0; u < A.rows; ++u)
     {
-        double dic = A.diagonal(u), modified = dic;
-        for (std::int64_t k = A.rowStart[u];
-             k < A.rowStart[u + 1] && A.column[k] < static_cast<std::int64_t>(u); ++k)
+        // DIC's pivot, with the arithmetic of OpenFOAM's DIC.
+        const auto dicPivot = [&]()
         {
-            const double a = A.value[k], Dl = D[A.column[k]];
-            dic -= a * a / Dl;
-            if (omega > 0) modified -= a * (a + omega * (upperSum[A.column[k]] - a)) / Dl;
+            double d = diagonal[u];
+            for (std::size_t k = lower_.start[u]; k < lower_.start[u + 1]; ++k)
+            {
+                d -= lower_.value[k] * lower_.value[k] / D[lower_.column[k]];
+            }
+            return d;
+        };
+        double modified = diagonal[u];
+        if (omega > 0)
+        {
+            for (std::size_t k = lower_.start[u]; k < lower_.start[u + 1]; ++k)
+            {
+                const double a = lower_.value[k];
+                modified -= a * (a + omega * (upperSum[lower_.column[k]] - a)) / D[lower_.column[k]];
+            }
         }
+        const double dic = omega > 0 || given ? 0 : dicPivot();
         double pivot = given ? (*given)[u] : omega > 0 ? modified : dic;
         // A pivot outside (0, A_uu] is replaced: DIC's and MIC's lie inside,
         // and a larger given one would only weaken M (a huge D is Jacobi).
-        if (!(pivot > 0 && pivot <= A.diagonal(u)))
+        if (!(pivot > 0 && pivot <= diagonal[u]))
         {
-            pivot = dic > 0 && std::isfinite(dic) ? dic : A.diagonal(u);
+            const double fallback = omega > 0 || given ? dicPivot() : dic;
+            pivot = fallback > 0 && std::isfinite(fallback) ? fallback : diagonal[u];
             if (given || omega > 0)
             {
                 ++replacedPivots_;
@@ -86,32 +123,30 @@ DICPreconditioner::DICPreconditioner(const CSRMatrix& A, double omega, const std
 
 void DICPreconditioner::apply(const double* r, double* w) const
 {
-    const CSRMatrix& A = A_;
     const std::vector<double>& rD = reciprocalDiagonal_;
-    for (std::size_t cell = 0; cell < A.rows; ++cell) w[cell] = rD[cell] * r[cell];
+    const std::size_t rows = rD.size();
+    for (std::size_t cell = 0; cell < rows; ++cell) w[cell] = rD[cell] * r[cell];
     // forward: face (l, u) ascending: w_u -= rD_u A_lu w_l
-    for (std::size_t u = 0; u < A.rows; ++u)
+    for (std::size_t u = 0; u < rows; ++u)
     {
-        for (std::int64_t e = A.rowStart[u];
-             e < A.rowStart[u + 1] && A.column[e] < static_cast<std::int64_t>(u); ++e)
+        for (std::size_t k = lower_.start[u]; k < lower_.start[u + 1]; ++k)
         {
-            w[u] -= rD[u] * A.value[e] * w[A.column[e]];
+            w[u] -= rD[u] * lower_.value[k] * w[lower_.column[k]];
         }
     }
     // backward: face (l, u) descending: w_l -= rD_l A_lu w_u
-    for (std::size_t l = A.rows; l-- > 0;)
+    for (std::size_t l = rows; l-- > 0;)
     {
-        for (std::int64_t e = A.rowStart[l + 1];
-             e-- > A.rowStart[l] && A.column[e] > static_cast<std::int64_t>(l);)
+        for (std::size_t k = upper_.start[l + 1]; k-- > upper_.start[l];)
         {
-            w[l] -= rD[l] * A.value[e] * w[A.column[e]];
+            w[l] -= rD[l] * upper_.value[k] * w[upper_.column[k]];
         }
     }
 }
 
 void DICPreconditioner::apply(const std::vector<double>& r, std::vector<double>& w) const
 {
-    w.resize(A_.rows);
+    w.resize(reciprocalDiagonal_.size());
     apply(r.data(), w.data());
 }
 

@@ -7,6 +7,7 @@
 #include "mlcfd/CSRMatrix.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace mlcfd
@@ -52,7 +53,7 @@ namespace mlcfd
 class DICPreconditioner
 {
 public:
-    /// Factorise @p A (kept by reference: it must outlive this object) with
+    /// Factorise @p A (copied: the factor keeps its own triangles) with
     /// the modification @p omega in [0, 1] (0: DIC). Throws
     /// std::invalid_argument for unsorted columns, a bad omega or a
     /// non-positive diagonal entry of A (naming the row).
@@ -74,7 +75,16 @@ public:
 private:
     DICPreconditioner(const CSRMatrix& A, double omega, const std::vector<double>* given);
 
-    const CSRMatrix& A_;
+    /// The strict lower and upper triangles, row by row, with 32-bit
+    /// columns: the sweeps read only what they need (as OpenFOAM's face
+    /// loops do).
+    struct Triangle
+    {
+        std::vector<std::size_t> start;
+        std::vector<std::int32_t> column;
+        std::vector<double> value;
+    };
+    Triangle lower_, upper_;
     std::vector<double> reciprocalDiagonal_;
     std::size_t replacedPivots_ = 0;
 };

@@ -5,6 +5,7 @@
 #include "MICPreconditioner.H"
 
 #include <stdexcept>
+#include <vector>
 
 // * * * * * * * * * * * * * * Static Data Members * * * * * * * * * * * * * //
 
@@ -22,31 +23,22 @@ namespace Foam
 namespace
 {
 
-// The pattern of the last addressing factorised on this process, unless a
-// preconditioner still uses it (then a private one is built).
-std::shared_ptr<Foam::lduCSRMatrix> csrFor
-(
-    const Foam::lduMatrix::solver& sol,
-    const bool cyclics
-)
+// What the last MIC on this process factorised: the pattern (built once per
+// addressing), the values and the factor, reused while the matrix stays the
+// same (PISO's correctors solve one pressure matrix several times). The
+// factor keeps its own copy of the triangles, so sharing it is safe.
+struct FactorCache
 {
-    const Foam::lduAddressing& addr = sol.matrix().lduAddr();
-    const auto build = [&]()
-    {
-        return cyclics
-            ? std::make_shared<Foam::lduCSRMatrix>(addr, sol.interfaces())
-            : std::make_shared<Foam::lduCSRMatrix>(addr);
-    };
-    static std::shared_ptr<Foam::lduCSRMatrix> cached;
-    if (cached && cached.use_count() > 1)
-    {
-        return build();
-    }
-    if (!cached || cached->withCyclics() != cyclics || !cached->matches(addr))
-    {
-        cached = build();
-    }
-    return cached;
+    std::shared_ptr<Foam::lduCSRMatrix> csr;
+    std::vector<double> values;
+    double omega = -1;
+    std::shared_ptr<const mlcfd::DICPreconditioner> factor;
+};
+
+FactorCache& cache()
+{
+    static FactorCache c;
+    return c;
 }
 
 } // End anonymous namespace
@@ -64,7 +56,6 @@ Foam::MICPreconditioner::MICPreconditioner
     omega_(controls.getOrDefault<scalar>("omega", 0.97)),
     cyclicCouplings_(controls.getOrDefault<bool>("cyclicCouplings", true)),
     sign_(1),
-    matrix_(csrFor(sol, cyclicCouplings_)),
     factor_()
 {
     if (omega_ < 0 || omega_ > 1)
@@ -78,27 +69,43 @@ Foam::MICPreconditioner::MICPreconditioner
     {
         sign_ = -1;
     }
+    FactorCache& c = cache();
+    const lduAddressing& addr = sol.matrix().lduAddr();
+    if (!c.csr || c.csr->withCyclics() != cyclicCouplings_ || !c.csr->matches(addr))
+    {
+        c.csr = cyclicCouplings_
+            ? std::make_shared<lduCSRMatrix>(addr, sol.interfaces())
+            : std::make_shared<lduCSRMatrix>(addr);
+        c.factor.reset();
+    }
     if (cyclicCouplings_)
     {
-        matrix_->update(sol.matrix(), sign_, sol.interfaceBouCoeffs());
+        c.csr->update(sol.matrix(), sign_, sol.interfaceBouCoeffs());
     }
     else
     {
-        matrix_->update(sol.matrix(), sign_);
+        c.csr->update(sol.matrix(), sign_);
     }
-    try
+    if (!c.factor || c.omega != omega_ || c.values != c.csr->csr().value)
     {
-        factor_.reset(new mlcfd::DICPreconditioner(matrix_->csr(), omega_));
+        try
+        {
+            c.factor = std::make_shared<const mlcfd::DICPreconditioner>(c.csr->csr(), omega_);
+        }
+        catch (const std::exception& e)
+        {
+            c.factor.reset();
+            FatalErrorInFunction
+                << "MIC cannot factorise the matrix of " << sol.fieldName()
+                << " on processor " << Pstream::myProcNo() << ": " << e.what()
+                << nl << "    (every diagonal coefficient must have the sign of"
+                << " the first one); use DIC or GAMG for this field"
+                << exit(FatalError);
+        }
+        c.values = c.csr->csr().value;
+        c.omega = omega_;
     }
-    catch (const std::exception& e)
-    {
-        FatalErrorInFunction
-            << "MIC cannot factorise the matrix of " << sol.fieldName()
-            << " on processor " << Pstream::myProcNo() << ": " << e.what()
-            << nl << "    (every diagonal coefficient must have the sign of"
-            << " the first one); use DIC or GAMG for this field"
-            << exit(FatalError);
-    }
+    factor_ = c.factor;
     if (debug && factor_->replacedPivots())
     {
         Info<< "MIC: " << sol.fieldName() << ": " << factor_->replacedPivots()
