@@ -10,6 +10,7 @@
 #include "mlcfd/ModelError.h"
 #include "mlcfd/ModelWriter.h"
 #include "mlcfd/dealii/LearnedPreconditioner.h"
+#include "mlcfd/petsc/DICPreconditioner.h"
 #include "mlcfd/petsc/LearnedPreconditioner.h"
 
 #include <deal.II/base/index_set.h>
@@ -329,6 +330,39 @@ TEST(LearnedPreconditioner, PETScPCShellInKSPFCGMatchesPCJacobi)
     EXPECT_GE(network->applications(), static_cast<std::size_t>(withShell));
     EXPECT_EQ(network->fallbacks(), 0u);
     EXPECT_EQ(network->rows(), system.owned.n_elements());
+}
+
+TEST(LearnedPreconditioner, PETScDICShellMatchesTheDealIIClassAndMICBeatsIt)
+{
+    PETScSystem system;
+    // A small diagonal shift: a diagonally dominant matrix leaves MIC nothing to gain.
+    fillLaplace(system.A, system.owned, 0.1);
+    std::shared_ptr<const mlcfd::DICPreconditioner> dic, mic;
+    const int withDIC = kspFCGIterations(system.A, system.b, system.x,
+        [&](PC pc)
+        {
+            dic = mlcfd::petsc::setDICPreconditioner(pc, system.A);
+            EXPECT_EQ(mlcfd::petsc::getDICPreconditioner(pc), dic);
+            EXPECT_EQ(mlcfd::petsc::getLearnedPreconditioner(pc), nullptr);
+        });
+    const int withMIC = kspFCGIterations(system.A, system.b, system.x,
+        [&](PC pc) { mic = mlcfd::petsc::setDICPreconditioner(pc, system.A, 0.97); });
+    const int withJacobi =
+        kspFCGIterations(system.A, system.b, system.x, [](PC pc) { EXPECT_EQ(PCSetType(pc, PCJACOBI), 0); });
+    std::cout << "KSP: Jacobi " << withJacobi << ", DIC shell " << withDIC << ", MIC shell " << withMIC
+              << " iterations\n";
+    ASSERT_GT(withDIC, 0);
+    EXPECT_LT(withDIC, withJacobi);
+    EXPECT_LT(withMIC, withDIC);
+    EXPECT_EQ(dic->rows(), system.owned.n_elements());
+    // The same factor as the deal.II class on the same rows.
+    mlcfd::dealii::DICPreconditioner dealiiDIC;
+    dealiiDIC.initialize(system.A);
+    ASSERT_EQ(dealiiDIC.factor().reciprocalDiagonal().size(), dic->reciprocalDiagonal().size());
+    for (std::size_t i = 0; i < dic->rows(); ++i)
+    {
+        ASSERT_EQ(dealiiDIC.factor().reciprocalDiagonal()[i], dic->reciprocalDiagonal()[i]) << "row " << i;
+    }
 }
 
 TEST(LearnedPreconditioner, PETScPCShellIsReplacedAndSharedWithDealII)

@@ -66,6 +66,8 @@ public:
     void apply(const double* r, double* w) const;
     void apply(const std::vector<double>& r, std::vector<double>& w) const;
 
+    std::size_t rows() const { return reciprocalDiagonal_.size(); }
+
     /// 1/D, one per row.
     const std::vector<double>& reciprocalDiagonal() const { return reciprocalDiagonal_; }
 

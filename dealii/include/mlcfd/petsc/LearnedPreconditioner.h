@@ -67,25 +67,28 @@ inline void check(PetscErrorCode error, const char* call)
                              + (text ? std::string(" (") + text + ")" : std::string()));
 }
 
-using Context = std::shared_ptr<const LearnedPreconditioner>;
+/// A PCSHELL around an object with rows() and apply(const double*, double*)
+/// (LearnedPreconditioner, DICPreconditioner), which the shell keeps alive;
+/// @p Name::get() is the shell's name (PCView, and how get... recognise it).
+template<typename T> using Context = std::shared_ptr<const T>;
 
-inline PetscErrorCode applyShell(PC pc, Vec r, Vec z)
+template<typename T, typename Name> PetscErrorCode applyShell(PC pc, Vec r, Vec z)
 {
     void* raw = nullptr;
     PetscErrorCode error = PCShellGetContext(pc, &raw);
     if (error) return error;
-    const LearnedPreconditioner& network = **static_cast<Context*>(raw);
+    const T& object = **static_cast<Context<T>*>(raw);
 
     PetscInt rLocal = 0, zLocal = 0;
     if ((error = VecGetLocalSize(r, &rLocal))) return error;
     if ((error = VecGetLocalSize(z, &zLocal))) return error;
-    const auto rows = static_cast<PetscInt>(network.rows());
+    const auto rows = static_cast<PetscInt>(object.rows());
     if (rLocal != rows || zLocal != rows)
     {
         SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(pc)), PETSC_ERR_ARG_SIZ,
-            "mlcfd learned preconditioner: vectors have %d and %d local entries but the"
+            "%s: vectors have %d and %d local entries but the"
             " matrix it was built from has %d local rows",
-            static_cast<int>(rLocal), static_cast<int>(zLocal), static_cast<int>(rows));
+            Name::get(), static_cast<int>(rLocal), static_cast<int>(zLocal), static_cast<int>(rows));
     }
 
     const PetscScalar* in = nullptr;
@@ -95,7 +98,7 @@ inline PetscErrorCode applyShell(PC pc, Vec r, Vec z)
     std::string failure;
     try
     {
-        network.apply(in, out);
+        object.apply(in, out);
     }
     catch (const std::exception& e)
     {
@@ -105,20 +108,61 @@ inline PetscErrorCode applyShell(PC pc, Vec r, Vec z)
     if ((error = VecRestoreArrayRead(r, &in))) return error;
     if (!failure.empty())
     {
-        SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(pc)), PETSC_ERR_LIB,
-            "mlcfd learned preconditioner: %s", failure.c_str());
+        SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(pc)), PETSC_ERR_LIB, "%s: %s", Name::get(),
+            failure.c_str());
     }
     return 0;
 }
 
-inline PetscErrorCode destroyShell(PC pc)
+template<typename T> PetscErrorCode destroyShell(PC pc)
 {
     void* raw = nullptr;
     const PetscErrorCode error = PCShellGetContext(pc, &raw);
     if (error) return error;
-    delete static_cast<Context*>(raw);
+    delete static_cast<Context<T>*>(raw);
     return PCShellSetContext(pc, nullptr);
 }
+
+/// Make @p pc a shell applying @p object; replaces an earlier shell.
+template<typename T, typename Name>
+void setShell(PC pc, std::shared_ptr<const T> object, PetscErrorCode (*view)(PC, PetscViewer))
+{
+    // PCSetType does nothing for the same type: go through PCNONE so that an
+    // earlier shell is destroyed together with its context.
+    PetscBool isShell = PETSC_FALSE;
+    check(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(pc), PCSHELL, &isShell),
+        "PetscObjectTypeCompare");
+    if (isShell) check(PCSetType(pc, PCNONE), "PCSetType(PCNONE)");
+    check(PCSetType(pc, PCSHELL), "PCSetType(PCSHELL)");
+
+    check(PCShellSetDestroy(pc, destroyShell<T>), "PCShellSetDestroy");
+    auto context = std::make_unique<Context<T>>(std::move(object));
+    check(PCShellSetContext(pc, context.get()), "PCShellSetContext");
+    context.release(); // owned by the shell now: destroyShell deletes it
+    check(PCShellSetApply(pc, applyShell<T, Name>), "PCShellSetApply");
+    if (view) check(PCShellSetView(pc, view), "PCShellSetView");
+    check(PCShellSetName(pc, Name::get()), "PCShellSetName");
+}
+
+/// The object of a shell made by setShell<T, Name>, or nullptr.
+template<typename T, typename Name> std::shared_ptr<const T> getShell(PC pc)
+{
+    PetscBool isShell = PETSC_FALSE;
+    check(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(pc), PCSHELL, &isShell),
+        "PetscObjectTypeCompare");
+    if (!isShell) return nullptr;
+    const char* name = nullptr;
+    check(PCShellGetName(pc, &name), "PCShellGetName");
+    if (!name || std::strcmp(name, Name::get()) != 0) return nullptr;
+    void* raw = nullptr;
+    check(PCShellGetContext(pc, &raw), "PCShellGetContext");
+    return raw ? *static_cast<Context<T>*>(raw) : nullptr;
+}
+
+struct LearnedName
+{
+    static const char* get() { return shellName(); }
+};
 
 inline PetscErrorCode viewShell(PC pc, PetscViewer viewer)
 {
@@ -128,7 +172,7 @@ inline PetscErrorCode viewShell(PC pc, PetscViewer viewer)
     PetscBool ascii = PETSC_FALSE;
     error = PetscObjectTypeCompare(reinterpret_cast<PetscObject>(viewer), PETSCVIEWERASCII, &ascii);
     if (error || !ascii || !raw) return error;
-    const LearnedPreconditioner& network = **static_cast<Context*>(raw);
+    const LearnedPreconditioner& network = **static_cast<Context<LearnedPreconditioner>*>(raw);
     return PetscViewerASCIIPrintf(viewer,
         "  model %s (%s) on %s, %d local rows; %d applications, %g s, %d non-finite"
         " outputs replaced by Jacobi\n",
@@ -190,21 +234,8 @@ inline void setLearnedPreconditioner(PC pc, std::shared_ptr<const LearnedPrecond
     {
         throw std::invalid_argument("mlcfd::petsc::setLearnedPreconditioner: no network");
     }
-    // PCSetType does nothing for the same type: go through PCNONE so that an
-    // earlier shell is destroyed together with its context.
-    PetscBool isShell = PETSC_FALSE;
-    internal::check(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(pc), PCSHELL, &isShell),
-        "PetscObjectTypeCompare");
-    if (isShell) internal::check(PCSetType(pc, PCNONE), "PCSetType(PCNONE)");
-    internal::check(PCSetType(pc, PCSHELL), "PCSetType(PCSHELL)");
-
-    internal::check(PCShellSetDestroy(pc, internal::destroyShell), "PCShellSetDestroy");
-    auto context = std::make_unique<internal::Context>(std::move(network));
-    internal::check(PCShellSetContext(pc, context.get()), "PCShellSetContext");
-    context.release(); // owned by the shell now: destroyShell deletes it
-    internal::check(PCShellSetApply(pc, internal::applyShell), "PCShellSetApply");
-    internal::check(PCShellSetView(pc, internal::viewShell), "PCShellSetView");
-    internal::check(PCShellSetName(pc, shellName()), "PCShellSetName");
+    internal::setShell<LearnedPreconditioner, internal::LearnedName>(
+        pc, std::move(network), internal::viewShell);
 }
 
 /// Load @p modelFile for the local rows of @p A (see localCSR()) and make
@@ -222,16 +253,7 @@ inline std::shared_ptr<const LearnedPreconditioner> setLearnedPreconditioner(PC 
 /// setLearnedPreconditioner().
 inline std::shared_ptr<const LearnedPreconditioner> getLearnedPreconditioner(PC pc)
 {
-    PetscBool isShell = PETSC_FALSE;
-    internal::check(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(pc), PCSHELL, &isShell),
-        "PetscObjectTypeCompare");
-    if (!isShell) return nullptr;
-    const char* name = nullptr;
-    internal::check(PCShellGetName(pc, &name), "PCShellGetName");
-    if (!name || std::strcmp(name, shellName()) != 0) return nullptr;
-    void* raw = nullptr;
-    internal::check(PCShellGetContext(pc, &raw), "PCShellGetContext");
-    return raw ? *static_cast<internal::Context*>(raw) : nullptr;
+    return internal::getShell<LearnedPreconditioner, internal::LearnedName>(pc);
 }
 
 } // namespace petsc
