@@ -1,14 +1,18 @@
-// The test problem of the deal.II preconditioner tests: a 5-point Laplacian
-// on an n x n grid with a variable diagonal shift (so that Jacobi differs
-// from unpreconditioned CG), and its right-hand side.
+// The test problem of the deal.II preconditioner tests: the core's 5-point
+// finite-volume Poisson matrix on an n x n grid with a variable diagonal
+// shift (so that Jacobi differs from unpreconditioned CG), and its
+// right-hand side.
 #ifndef MLCFD_TEST_LAPLACE_TEST_MATRIX_H
 #define MLCFD_TEST_LAPLACE_TEST_MATRIX_H
+
+#include "mlcfd/GridMatrices.h"
 
 #include <deal.II/base/index_set.h>
 #include <deal.II/lac/dynamic_sparsity_pattern.h>
 #include <deal.II/lac/sparsity_pattern.h>
 #include <deal.II/lac/vector_operation.h>
 
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -17,37 +21,42 @@ namespace mlcfd_test
 
 constexpr unsigned int n = 40;
 
+/// The core's finite-volume Poisson matrix on the n x n grid (Dirichlet,
+/// row = j + n i with j the x index), whose rows the tests shift.
+inline const mlcfd::CSRMatrix& laplaceCore()
+{
+    static const mlcfd::CSRMatrix A = mlcfd::poissonMatrix({n, n}, mlcfd::PoissonBoundary::dirichlet);
+    return A;
+}
+
 inline const dealii::SparsityPattern& laplaceSparsity()
 {
     static dealii::SparsityPattern pattern;
     if (pattern.n_rows() == 0)
     {
-        dealii::DynamicSparsityPattern dsp(n * n);
-        for (unsigned int i = 0; i < n; ++i)
-            for (unsigned int j = 0; j < n; ++j)
-            {
-                const unsigned int row = i * n + j;
-                dsp.add(row, row);
-                if (i > 0) dsp.add(row, row - n);
-                if (i + 1 < n) dsp.add(row, row + n);
-                if (j > 0) dsp.add(row, row - 1);
-                if (j + 1 < n) dsp.add(row, row + 1);
-            }
+        const mlcfd::CSRMatrix& A = laplaceCore();
+        dealii::DynamicSparsityPattern dsp(A.rows);
+        for (std::size_t row = 0; row < A.rows; ++row)
+            for (auto k = A.rowStart[row]; k < A.rowStart[row + 1]; ++k) dsp.add(row, A.column[k]);
         pattern.copy_from(dsp);
     }
     return pattern;
 }
 
-/// The entries (column, value) of one row; @p shift scales the variable
-/// part of the diagonal.
+/// The entries (column, value) of one row, the diagonal first; @p shift
+/// scales a variable addition to the diagonal (so that Jacobi differs from
+/// unpreconditioned CG).
 inline std::vector<std::pair<unsigned int, double>> laplaceRow(unsigned int row, double shift = 10.0)
 {
+    const mlcfd::CSRMatrix& A = laplaceCore();
     const unsigned int i = row / n, j = row % n;
-    std::vector<std::pair<unsigned int, double>> entries{{row, 4.0 + shift * ((i * 7 + j * 3) % 11) / 10.0}};
-    if (i > 0) entries.emplace_back(row - n, -1.0);
-    if (i + 1 < n) entries.emplace_back(row + n, -1.0);
-    if (j > 0) entries.emplace_back(row - 1, -1.0);
-    if (j + 1 < n) entries.emplace_back(row + 1, -1.0);
+    std::vector<std::pair<unsigned int, double>> entries{
+        {row, A.diagonal(row) + shift * ((i * 7 + j * 3) % 11) / 10.0}};
+    for (auto k = A.rowStart[row]; k < A.rowStart[row + 1]; ++k)
+    {
+        if (A.column[k] != static_cast<std::int64_t>(row))
+            entries.emplace_back(static_cast<unsigned int>(A.column[k]), A.value[k]);
+    }
     return entries;
 }
 

@@ -45,17 +45,17 @@ public:
         double omega = 0;
     };
 
-    /// Factorise the locally owned rows of @p matrix (copied: the
-    /// preconditioner does not keep a reference to it).
+    /// Factorise the locally owned rows of @p matrix (the factor keeps its
+    /// own copy of the triangles, not a reference to @p matrix).
     template<typename MatrixType>
     void initialize(const MatrixType& matrix, const AdditionalData& data = AdditionalData())
     {
-        matrix_ = std::make_unique<CSRMatrix>(internal::local_csr(matrix));
-        matrix_->sortRows();
+        CSRMatrix local = internal::local_csr(matrix);
+        local.sortRows();
         factor_.reset();
         try
         {
-            factor_ = std::make_unique<::mlcfd::DICPreconditioner>(*matrix_, data.omega);
+            factor_ = std::make_unique<::mlcfd::DICPreconditioner>(local, data.omega);
         }
         catch (const std::exception& e)
         {
@@ -72,8 +72,8 @@ public:
             factor_, ::dealii::ExcMessage("mlcfd::dealii::DICPreconditioner::vmult() before initialize()"));
         AssertThrow(
             &dst != &src, ::dealii::ExcMessage("mlcfd::dealii::DICPreconditioner::vmult() needs dst != src"));
-        AssertThrow(Access::size(src) == matrix_->rows && Access::size(dst) == matrix_->rows,
-            ::dealii::ExcDimensionMismatch(Access::size(src), matrix_->rows));
+        AssertThrow(Access::size(src) == factor_->rows() && Access::size(dst) == factor_->rows(),
+            ::dealii::ExcDimensionMismatch(Access::size(src), factor_->rows()));
         const double* in = Access::read(src);
         double* out = Access::write(dst);
         factor_->apply(in, out);
@@ -91,7 +91,6 @@ public:
     }
 
 private:
-    std::unique_ptr<CSRMatrix> matrix_;
     std::unique_ptr<::mlcfd::DICPreconditioner> factor_;
 };
 
