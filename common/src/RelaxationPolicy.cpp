@@ -259,6 +259,105 @@ private:
     double eta_ = 1;
 };
 
+/// Thompson sampling on independent arms: the log(cost) of each arm is
+/// Gaussian, with its own mean and a noise common to all arms. Each arm is
+/// played once, in order; then the arm whose mean, sampled from its
+/// posterior, is smallest. Knows nothing of an order of the arms, so it
+/// suits named choices (solver configurations) as well as omegas; unlike
+/// tsallisInf it abandons an arm that is clearly worse after a few solves,
+/// as the gaps between configurations (10-30% in time) need.
+class GaussianTSPolicy : public RelaxationPolicy
+{
+public:
+    explicit GaussianTSPolicy(const RelaxationSettings& s)
+        : RelaxationPolicy(s), played_(omegas_.size(), 0), weight_(omegas_.size(), 0.0),
+          sum_(omegas_.size(), 0.0), sumSquares_(omegas_.size(), 0.0)
+    {
+        if (s.memory < 0 || (s.memory > 0 && s.memory < 1))
+        {
+            throw std::invalid_argument("gaussianTS: memory must be 0 (never forget) or at least 1 solve");
+        }
+    }
+    std::string name() const override { return "gaussianTS"; }
+
+protected:
+    std::size_t chooseArm(double) override
+    {
+        const std::size_t k = omegas_.size();
+        for (std::size_t a = 0; a < k; ++a)
+        {
+            if (played_[a] == 0) return a;
+        }
+        // Noise: the pooled spread of each arm about its own mean, with a
+        // weak prior of 0.1 (10% in cost) worth 2 solves.
+        double residual = 2 * 0.01, dof = 2;
+        for (std::size_t a = 0; a < k; ++a)
+        {
+            if (weight_[a] <= 0) continue;
+            residual += std::max(0.0, sumSquares_[a] - sum_[a] * sum_[a] / weight_[a]);
+            dof += std::max(0.0, weight_[a] - 1);
+        }
+        const double sigma = settings_.sampleScale * std::sqrt(residual / dof);
+        return bestArm(k,
+            [&](std::size_t a)
+            {
+                // A forgotten arm (weight near 0) samples from a wide posterior.
+                const double w = std::max(weight_[a], 1e-3);
+                return sum_[a] / w + sigma / std::sqrt(w) * normal();
+            });
+    }
+    void learn(std::size_t arm, double, double cost, double) override
+    {
+        if (settings_.memory > 0)
+        {
+            const double keep = 1 - 1 / settings_.memory;
+            for (std::size_t a = 0; a < weight_.size(); ++a)
+            {
+                weight_[a] *= keep;
+                sum_[a] *= keep;
+                sumSquares_[a] *= keep;
+            }
+        }
+        // Relative to the running level of log(cost) over the last few
+        // solves: a trend all arms share (a start-up transient, a flow that
+        // slows down) is not blamed on the arm that happened to be played.
+        const double logCost = std::log(std::max(cost, 1e-300));
+        const double y = logCost - level_;
+        level_ += (logCost - level_) / std::min<double>(static_cast<double>(rounds_ + 1), 5);
+        ++played_[arm];
+        weight_[arm] += 1;
+        sum_[arm] += y;
+        sumSquares_[arm] += y * y;
+    }
+    void writeState(std::ostream& os) const override
+    {
+        writeVector(os, "played", played_);
+        writeVector(os, "weight", weight_);
+        writeVector(os, "sum", sum_);
+        writeVector(os, "sumSquares", sumSquares_);
+        os << "level " << level_ << '\n';
+    }
+    void readState(std::istream& is) override
+    {
+        readVector(is, "played", played_);
+        readVector(is, "weight", weight_);
+        readVector(is, "sum", sum_);
+        readVector(is, "sumSquares", sumSquares_);
+        expectWord(is, "level");
+        is >> level_;
+        const std::size_t k = omegas_.size();
+        if (played_.size() != k || weight_.size() != k || sum_.size() != k || sumSquares_.size() != k)
+        {
+            throw std::runtime_error("gaussianTS state: sizes do not match the settings");
+        }
+    }
+
+private:
+    std::vector<std::size_t> played_;
+    std::vector<double> weight_, sum_, sumSquares_;
+    double level_ = 0;
+};
+
 /// Contextual: per-arm ridge regression of log(cost) on Chebyshev
 /// polynomials of the context, with a lower confidence bound for
 /// exploration (after the paper's ChebCB).
@@ -492,6 +591,11 @@ RelaxationPolicy::RelaxationPolicy(const RelaxationSettings& settings)
     {
         throw std::invalid_argument("relaxation policy: arms must be at least 1");
     }
+    if (settings.labelledArms)
+    {
+        for (int a = 0; a < settings.arms; ++a) omegas_.push_back(a);
+        return;
+    }
     if (!(settings.omegaMin > 0) || !(settings.omegaMax < 2) || settings.omegaMax < settings.omegaMin)
     {
         throw std::invalid_argument("relaxation policy: omegaRange must lie in (0, 2)"
@@ -508,7 +612,8 @@ RelaxationPolicy::RelaxationPolicy(const RelaxationSettings& settings)
 
 const std::vector<std::string>& RelaxationPolicy::names()
 {
-    static const std::vector<std::string> list{"fixed", "epsilonGreedy", "tsallisInf", "chebCB", "chebTS"};
+    static const std::vector<std::string> list{
+        "fixed", "epsilonGreedy", "tsallisInf", "gaussianTS", "chebCB", "chebTS"};
     return list;
 }
 
@@ -518,10 +623,18 @@ std::unique_ptr<RelaxationPolicy> RelaxationPolicy::New(
     if (name == "fixed") return std::make_unique<FixedPolicy>(settings);
     if (name == "epsilonGreedy") return std::make_unique<EpsilonGreedyPolicy>(settings);
     if (name == "tsallisInf") return std::make_unique<TsallisInfPolicy>(settings);
+    if (name == "gaussianTS") return std::make_unique<GaussianTSPolicy>(settings);
+    if ((name == "chebCB" || name == "chebTS") && settings.labelledArms)
+    {
+        throw std::invalid_argument(
+            "policy '" + name
+            + "' models the cost as a smooth function of omega; these arms are named"
+              " choices without an order: use gaussianTS, tsallisInf or epsilonGreedy");
+    }
     if (name == "chebCB") return std::make_unique<ChebCBPolicy>(settings);
     if (name == "chebTS") return std::make_unique<ChebTSPolicy>(settings);
-    throw std::invalid_argument(
-        "unknown relaxation policy '" + name + "' (fixed, epsilonGreedy, tsallisInf, chebCB, chebTS)");
+    throw std::invalid_argument("unknown relaxation policy '" + name
+                                + "' (fixed, epsilonGreedy, tsallisInf, gaussianTS, chebCB, chebTS)");
 }
 
 double RelaxationPolicy::uniform()

@@ -22,6 +22,12 @@ struct RelaxationSettings
     double omegaMax = 1.95;
     int arms = 20;
 
+    /// true: the arms are named choices without an order (whole solver
+    /// configurations): omega(arm) is the arm's index, omegaMin and omegaMax
+    /// are not used, and the policies that model the cost as a smooth
+    /// function of omega (chebCB, chebTS) are refused.
+    bool labelledArms = false;
+
     /// Costs are scaled to losses in [0, 1] (clipped) by this bound (e.g. the
     /// solver's maximum iterations); 0: by twice the running mean of the costs (as
     /// "Learning to Relax" and PCGBandit normalise; a bound far above the
@@ -54,10 +60,16 @@ struct RelaxationSettings
     /// chebTS: polynomial degree in omega of its one model of log(cost)
     /// over all arms.
     int omegaDegree = 4;
-    /// chebTS: width of the posterior it samples from, relative to the
-    /// Bayesian one (smaller: less exploration; the default was chosen on
-    /// bench/sorBanditPolicies, see bench/results/sor_bandit_policies.md).
+    /// chebTS, gaussianTS: width of the posterior they sample from, relative
+    /// to the Bayesian one (smaller: less exploration; the default was chosen
+    /// on bench/sorBanditPolicies, see bench/results/sor_bandit_policies.md).
     double sampleScale = 0.5;
+
+    /// gaussianTS: its statistics decay by 1 - 1/memory per solve, so that
+    /// costs that drift (a start-up transient, a flow that changes) are
+    /// forgotten and an arm left alone for long is tried again; 0: never
+    /// forget.
+    double memory = 200;
 
     /// chebTS prior: log(cost) a bowl over the omega range, higher by
     /// 2 priorCurvature at its ends than in its middle, worth priorWeight
@@ -77,7 +89,8 @@ public:
     explicit RelaxationPolicy(const RelaxationSettings& settings);
     virtual ~RelaxationPolicy() = default;
 
-    /// Policy names: fixed, epsilonGreedy, tsallisInf, chebCB, chebTS.
+    /// Policy names: fixed, epsilonGreedy, tsallisInf, gaussianTS, chebCB,
+    /// chebTS.
     static std::unique_ptr<RelaxationPolicy> New(const std::string& name, const RelaxationSettings& settings);
     static const std::vector<std::string>& names();
 

@@ -3,17 +3,10 @@
 \*---------------------------------------------------------------------------*/
 
 #include "relaxationBandit.H"
-#include "Time.H"
-#include "IFstream.H"
-#include "Pstream.H"
+#include "objectRegistry.H"
 #include "HashTable.H"
-#include "DynamicList.H"
-
-#include <sstream>
 
 #include "mlcfd/RelaxationPolicy.h"
-
-#include <stdexcept>
 
 // * * * * * * * * * * * * * * Static Data Members * * * * * * * * * * * * * //
 
@@ -60,17 +53,7 @@ void Foam::relaxationBandit::createPolicy(const dictionary& dict)
     settings.degree = 0;
     log_ = dict.getOrDefault<bool>("log", true);
 
-    try
-    {
-        policy_ = mlcfd::RelaxationPolicy::New(policyName, settings);
-    }
-    catch (const std::exception& e)
-    {
-        FatalIOErrorInFunction(dict)
-            << "Relaxation bandit for " << fieldName_ << " (" << role_ << "): "
-            << e.what() << exit(FatalIOError);
-    }
-    settings_ = dict;
+    banditState::createPolicy(policyName, settings, dict);
 }
 
 
@@ -84,19 +67,11 @@ Foam::relaxationBandit::relaxationBandit
     const dictionary& settings
 )
 :
-    regIOobject
+    banditState
     (
-        IOobject
-        (
-            "relaxationBandit_" + fieldName + "_" + role,
-            // Created at the first solve, after the first time increment:
-            // a saved state is in the start time's folder.
-            db.time().timeName(db.time().startTime().value()),
-            "uniform",
-            db,
-            IOobject::READ_IF_PRESENT,
-            IOobject::AUTO_WRITE
-        )
+        db,
+        "relaxationBandit_" + fieldName + "_" + role,
+        fieldName + " (" + role + ")"
     ),
     fieldName_(fieldName),
     role_(role),
@@ -104,31 +79,7 @@ Foam::relaxationBandit::relaxationBandit
     log_(true)
 {
     createPolicy(settings);
-
-    if (headerOk())
-    {
-        IFstream is(objectPath());
-        const dictionary saved(is);
-        try
-        {
-            std::string text;
-            for (const string& chunk : saved.get<List<string>>("state"))
-            {
-                text += chunk + ' ';
-            }
-            policy_->setState(text);
-        }
-        catch (const std::exception& e)
-        {
-            FatalIOErrorInFunction(saved)
-                << "Cannot continue from the saved bandit state " << objectPath()
-                << ": " << e.what() << nl
-                << "Remove the file to start learning afresh." << exit(FatalIOError);
-        }
-        Info<< "relaxationBandit: " << fieldName_ << " (" << role_
-            << ") continues after " << label(policy_->rounds())
-            << " solves from " << objectPath() << endl;
-    }
+    readSavedState();
 }
 
 
@@ -169,11 +120,7 @@ Foam::scalar Foam::relaxationBandit::lastOmega
 
 Foam::scalar Foam::relaxationBandit::choose()
 {
-    // Every rank runs the same policy on the same reduced costs; the
-    // master's choice is broadcast so that all ranks surely agree.
-    label arm = label(policy_->choose());
-    Pstream::scatter(arm);
-    omega_ = policy_->omega(arm);
+    omega_ = policy_->omega(chooseArm());
     lastOmegas_.set(fieldName_ + "_" + role_, omega_);
     return omega_;
 }
@@ -181,38 +128,13 @@ Foam::scalar Foam::relaxationBandit::choose()
 
 void Foam::relaxationBandit::observe(scalar cost)
 {
-    reduce(cost, maxOp<scalar>());
-    policy_->observe(cost);
+    cost = observeCost(cost);
     if (log_)
     {
         Info<< "relaxationBandit: " << fieldName_ << " (" << role_
             << ") solve " << label(policy_->rounds())
             << " omega " << omega_ << " cost " << cost << endl;
     }
-}
-
-
-bool Foam::relaxationBandit::writeData(Ostream& os) const
-{
-    os.writeEntry("policy", word(policy_->name()));
-    // The state is whitespace-separated tokens (some too large for a
-    // label): written as strings, split at whitespace into chunks shorter
-    // than OpenFOAM's 1024-character limit for a string.
-    std::istringstream tokens(policy_->state());
-    DynamicList<string> chunks;
-    std::string chunk, token;
-    while (tokens >> token)
-    {
-        if (chunk.size() + token.size() + 1 > 1000)
-        {
-            chunks.append(chunk);
-            chunk.clear();
-        }
-        chunk += (chunk.empty() ? "" : " ") + token;
-    }
-    if (!chunk.empty()) chunks.append(chunk);
-    os.writeEntry("state", chunks);
-    return os.good();
 }
 
 
