@@ -1,6 +1,7 @@
 // mlcfd::dealii::BanditRelaxation on 2 MPI ranks: one omega for all ranks,
 // learned from the reduced cost, with deal.II, PETSc and Trilinos SSOR.
 #include "mlcfd/dealii/BanditRelaxation.h"
+#include "TridiagonalSystem.h"
 
 #include <deal.II/base/index_set.h>
 #include <deal.II/base/mpi.h>
@@ -24,58 +25,10 @@
 
 using namespace dealii;
 using mlcfd::RelaxationSettings;
+using namespace tridiagonal_system;
 
 namespace
 {
-
-constexpr unsigned int n = 400; // 1D Laplacian rows, split between ranks
-
-unsigned int rank()
-{
-    return Utilities::MPI::this_mpi_process(MPI_COMM_WORLD);
-}
-unsigned int ranks()
-{
-    return Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD);
-}
-
-IndexSet owned()
-{
-    IndexSet set(n);
-    const unsigned int chunk = n / ranks();
-    const unsigned int begin = rank() * chunk, end = rank() + 1 == ranks() ? n : begin + chunk;
-    set.add_range(begin, end);
-    return set;
-}
-
-DynamicSparsityPattern tridiagonal()
-{
-    DynamicSparsityPattern dsp(n);
-    for (unsigned int i = 0; i < n; ++i)
-    {
-        dsp.add(i, i);
-        if (i > 0) dsp.add(i, i - 1);
-        if (i + 1 < n) dsp.add(i, i + 1);
-    }
-    return dsp;
-}
-
-template<typename MatrixType> void fill(MatrixType& A, const IndexSet& rows, const double shift)
-{
-    for (const auto i : rows)
-    {
-        A.set(i, i, 2.0 + shift);
-        if (i > 0) A.set(i, i - 1, -1.0);
-        if (i + 1 < n) A.set(i, i + 1, -1.0);
-    }
-    A.compress(VectorOperation::insert);
-}
-
-// All ranks hold the same value?
-bool sameOnAllRanks(const double value)
-{
-    return Utilities::MPI::max(value, MPI_COMM_WORLD) == Utilities::MPI::min(value, MPI_COMM_WORLD);
-}
 
 // A sequence of shifted systems solved by CG with the bandit's SSOR.
 template<typename PreconditionerType, typename MatrixType, typename VectorType>

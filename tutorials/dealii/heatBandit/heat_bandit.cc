@@ -29,6 +29,13 @@
  * matrix work: the solves that the simulation needs anyway are the
  * experiments.
  *
+ * With "Choose = solver" the bandit chooses more than omega: for each solve
+ * one of several preconditioners for CG (the Candidates: SSOR with some
+ * omegas, Jacobi, Trilinos' algebraic multigrid), by the wall time of the
+ * solve, set-up included (mlcfd::dealii::BanditSolver, after PCGBandit,
+ * Khodak et al., 2025). AMG's hierarchy is built once per matrix: the
+ * system matrix changes only when the mesh does.
+ *
  * The program is also benchmark 2 of the SOR-bandit feature:
  * bench/heatBandit runs it with every fixed omega of the grid and with each
  * bandit policy, and compares the total CG iterations with those of the
@@ -39,7 +46,9 @@
  * Parameters (see heat_bandit.prm for all of them and their defaults):
  * @code
  *   subsection Bandit
- *     set Policy      = tsallisInf     # fixed | epsilonGreedy | tsallisInf | chebCB | chebTS
+ *     set Choose      = omega          # omega (by iterations) | solver (by time)
+ *     set Policy      = tsallisInf     # fixed | epsilonGreedy | tsallisInf | gaussianTS | chebCB | chebTS
+ *     set Candidates  = SSOR 1.0, SSOR 1.3, SSOR 1.6, Jacobi, AMG   # Choose = solver
  *     set Omega range = 1.0, 1.95      # the arms: Arms values evenly spaced
  *     set Arms        = 20
  *     set State file  = output/heat_bandit.state
@@ -58,6 +67,7 @@
  * --------------------------------------------------------------------- */
 
 #include <deal.II/base/function.h>
+#include <deal.II/lac/trilinos_precondition.h>
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/base/quadrature_lib.h>
@@ -90,6 +100,7 @@
 
 #include "mlcfd/RelaxationPolicy.h"
 #include "mlcfd/dealii/BanditRelaxation.h"
+#include "mlcfd/dealii/BanditSolver.h"
 
 #include <algorithm>
 #include <chrono>
@@ -118,6 +129,8 @@ namespace HeatBandit
   {
     // Bandit
     mlcfd::dealii::BanditParameters bandit;
+    bool                            choose_solver;
+    std::vector<std::string>        candidates;
     std::string                     context;
     std::string                     state_file;
     bool                            load_state;
@@ -154,6 +167,21 @@ namespace HeatBandit
     prm.enter_subsection("Bandit");
     {
       mlcfd::dealii::declare_bandit_parameters(prm);
+      prm.declare_entry(
+          "Choose",
+          "omega",
+          Patterns::Selection("omega|solver"),
+          "omega: SSOR's omega for every CG solve, by CG iterations "
+          "(BanditRelaxation); solver: CG's whole preconditioner among the "
+          "Candidates, by the wall time of each solve (BanditSolver; use "
+          "Policy gaussianTS)");
+      prm.declare_entry(
+          "Candidates",
+          "SSOR 1.0, SSOR 1.3, SSOR 1.6, Jacobi, AMG",
+          Patterns::List(Patterns::Anything()),
+          "Choose = solver: the preconditioners of CG, each 'SSOR <omega>', "
+          "'Jacobi' or 'AMG' (Trilinos ML, default settings); the first is "
+          "step-26's own and the backstop");
       prm.declare_entry(
           "Context",
           "refinement",
@@ -229,7 +257,8 @@ namespace HeatBandit
                         "",
                         Patterns::Anything(),
                         "One line per solve: solve, step, time, DoFs, context, "
-                        "omega, CG iterations, seconds (empty: do not)");
+                        "omega, CG iterations, seconds, candidate (index in "
+                        "Candidates; -1 with Choose = omega) (empty: do not)");
       prm.declare_entry("Write VTU files",
                         "false",
                         Patterns::Bool(),
@@ -248,10 +277,12 @@ namespace HeatBandit
   {
     prm.enter_subsection("Bandit");
     {
-      bandit     = mlcfd::dealii::parse_bandit_parameters(prm);
-      context    = prm.get("Context");
-      state_file = prm.get("State file");
-      load_state = prm.get_bool("Load state");
+      bandit        = mlcfd::dealii::parse_bandit_parameters(prm);
+      choose_solver = prm.get("Choose") == "solver";
+      candidates    = Utilities::split_string_list(prm.get("Candidates"));
+      context       = prm.get("Context");
+      state_file    = prm.get("State file");
+      load_state    = prm.get_bool("Load state");
     }
     prm.leave_subsection();
 
@@ -386,6 +417,8 @@ namespace HeatBandit
 
     static mlcfd::RelaxationSettings
     relaxation_settings(const Parameters &parameters);
+    void
+    add_candidates();
 
     const Parameters parameters;
 
@@ -418,6 +451,13 @@ namespace HeatBandit
     mlcfd::dealii::BanditRelaxation<PreconditionSSOR<SparseMatrix<double>>>
         bandit;
 
+    // With Choose = solver: the bandit over whole preconditioners, and
+    // whether the system matrix changed since the last solve (it does only
+    // with the mesh).
+    mlcfd::dealii::BanditSolver<SparseMatrix<double>, Vector<double>>
+         solver_bandit;
+    bool matrix_changed = true;
+
     // One entry per solve.
     struct SolveRecord
     {
@@ -425,10 +465,30 @@ namespace HeatBandit
       double                  time;
       types::global_dof_index dofs;
       double                  context;
-      double                  omega;
-      unsigned int            iterations;
-      double                  seconds;
+      double                  omega; // Choose = omega
+      int candidate; // Choose = solver: index in Candidates (omega: -1)
+      unsigned int iterations;
+      double       seconds;
     };
+
+    // Index of the last solve's candidate in Candidates.
+    int
+    candidate_index() const
+    {
+      const auto &names = solver_bandit.candidate_names();
+      return static_cast<int>(std::find(names.begin(),
+                                        names.end(),
+                                        solver_bandit.last_candidate()) -
+                              names.begin());
+    }
+
+    // The policy of whichever bandit this run uses.
+    const mlcfd::RelaxationPolicy *
+    policy() const
+    {
+      return parameters.choose_solver ? solver_bandit.get_policy()
+                                      : bandit.get_policy();
+    }
     std::vector<SolveRecord> solves;
   };
 
@@ -455,7 +515,51 @@ namespace HeatBandit
       , timestep_number(0)
       , theta(parameters.theta)
       , bandit(parameters.bandit.policy, relaxation_settings(parameters))
+      , solver_bandit(parameters.bandit.policy, parameters.bandit.settings)
   {
+    if (parameters.choose_solver)
+      add_candidates();
+  }
+
+  // The candidates of Choose = solver: CG with each preconditioner named in
+  // the parameter file. A name we do not know stops the program with the
+  // entry named.
+  template <int dim>
+  void
+  HeatEquation<dim>::add_candidates()
+  {
+    using Matrix = SparseMatrix<double>;
+    using Vec    = Vector<double>;
+    using mlcfd::dealii::solver_with;
+    for (const std::string &name : parameters.candidates)
+      {
+        const std::vector<std::string> words =
+            Utilities::break_text_into_lines(name, 1);
+        if (words.size() == 2 && words[0] == "SSOR")
+          solver_bandit.add_candidate(
+              name,
+              solver_with<SolverCG<Vec>, PreconditionSSOR<Matrix>, Matrix, Vec>(
+                  PreconditionSSOR<Matrix>::AdditionalData(
+                      Utilities::string_to_double(words[1]))));
+        else if (name == "Jacobi")
+          solver_bandit.add_candidate(name,
+                                      solver_with<SolverCG<Vec>,
+                                                  PreconditionJacobi<Matrix>,
+                                                  Matrix,
+                                                  Vec>());
+        else if (name == "AMG")
+          solver_bandit.add_candidate(
+              name,
+              solver_with<SolverCG<Vec>,
+                          TrilinosWrappers::PreconditionAMG,
+                          Matrix,
+                          Vec>());
+        else
+          AssertThrow(false,
+                      ExcMessage("Bandit/Candidates: unknown candidate '" +
+                                 name +
+                                 "'; use 'SSOR <omega>', 'Jacobi' or 'AMG'"));
+      }
   }
 
   // @sect4{HeatEquation::setup_system}
@@ -494,6 +598,7 @@ namespace HeatBandit
     solution.reinit(dof_handler.n_dofs());
     old_solution.reinit(dof_handler.n_dofs());
     system_rhs.reinit(dof_handler.n_dofs());
+    matrix_changed = true;
   }
 
   // @sect4{HeatEquation::assemble_system}
@@ -617,10 +722,18 @@ namespace HeatBandit
   {
     SolverControl      solver_control(parameters.max_iterations,
                                  parameters.tolerance * system_rhs.l2_norm());
-    const double       c          = context();
-    const auto         start      = std::chrono::steady_clock::now();
-    const unsigned int iterations = bandit.solve<SolverCG<Vector<double>>>(
-        solver_control, system_matrix, solution, system_rhs, c);
+    const double       c     = context();
+    const auto         start = std::chrono::steady_clock::now();
+    const unsigned int iterations =
+        parameters.choose_solver
+            ? solver_bandit.solve(solver_control,
+                                  system_matrix,
+                                  solution,
+                                  system_rhs,
+                                  matrix_changed)
+            : bandit.solve<SolverCG<Vector<double>>>(
+                  solver_control, system_matrix, solution, system_rhs, c);
+    matrix_changed = false;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
@@ -631,7 +744,8 @@ namespace HeatBandit
                       time,
                       dof_handler.n_dofs(),
                       c,
-                      bandit.omega(),
+                      parameters.choose_solver ? 0.0 : bandit.omega(),
+                      parameters.choose_solver ? candidate_index() : -1,
                       iterations,
                       seconds});
   }
@@ -726,14 +840,25 @@ namespace HeatBandit
     std::ostringstream summary;
     summary << "policy: " << parameters.bandit.policy << '\n'
             << "solves: " << solves.size() << '\n'
-            << "policy rounds (with loaded state): "
-            << bandit.get_policy()->rounds() << '\n'
-            << "total CG iterations: " << total_iterations << '\n'
-            << "mean omega over the last " << last << " solves: " << std::fixed
-            << std::setprecision(4) << mean_omega << '\n'
-            << "solve wall time [s]: " << std::setprecision(4) << total_seconds
+            << "policy rounds (with loaded state): " << policy()->rounds()
             << '\n'
+            << "total CG iterations: " << total_iterations << '\n'
+            << "solve wall time [s]: " << std::fixed << std::setprecision(4)
+            << total_seconds << '\n'
             << "final DoFs: " << dof_handler.n_dofs() << '\n';
+    if (!parameters.choose_solver)
+      summary << "mean omega over the last " << last
+              << " solves: " << std::fixed << std::setprecision(4) << mean_omega
+              << '\n';
+    if (parameters.choose_solver)
+      {
+        summary << "candidate solves:";
+        for (std::size_t i = 0; i < solver_bandit.candidate_names().size(); ++i)
+          summary << (i == 0 ? " " : ", ") << solver_bandit.candidate_names()[i]
+                  << ' ' << solver_bandit.plays()[i];
+        summary << '\n'
+                << "backstop fallbacks: " << solver_bandit.fallbacks() << '\n';
+      }
 
     std::cout << summary.str();
     if (!parameters.summary_file.empty())
@@ -745,13 +870,14 @@ namespace HeatBandit
     if (!parameters.solve_log_file.empty())
       {
         std::ofstream out = open_for_writing(parameters.solve_log_file);
-        out << "# solve step time dofs context omega iterations seconds\n"
+        out << "# solve step time dofs context omega iterations seconds "
+               "candidate\n"
             << std::setprecision(8);
         for (std::size_t i = 0; i < solves.size(); ++i)
           out << i << ' ' << solves[i].step << ' ' << solves[i].time << ' '
               << solves[i].dofs << ' ' << solves[i].context << ' '
               << solves[i].omega << ' ' << solves[i].iterations << ' '
-              << solves[i].seconds << '\n';
+              << solves[i].seconds << ' ' << solves[i].candidate << '\n';
       }
   }
 
@@ -771,8 +897,11 @@ namespace HeatBandit
   {
     if (parameters.load_state)
       {
-        bandit.load(parameters.state_file);
-        std::cout << "loaded bandit state: " << bandit.get_policy()->rounds()
+        if (parameters.choose_solver)
+          solver_bandit.load(parameters.state_file);
+        else
+          bandit.load(parameters.state_file);
+        std::cout << "loaded bandit state: " << policy()->rounds()
                   << " rounds from " << parameters.state_file << std::endl;
       }
 
@@ -831,9 +960,12 @@ namespace HeatBandit
         if (parameters.progress_interval > 0 &&
             timestep_number % parameters.progress_interval == 0)
           std::cout << "step " << timestep_number << ", t = " << time << ", "
-                    << dof_handler.n_dofs() << " DoFs, omega "
-                    << solves.back().omega << ", " << solves.back().iterations
-                    << " CG iterations" << std::endl;
+                    << dof_handler.n_dofs() << " DoFs, "
+                    << (parameters.choose_solver
+                            ? solver_bandit.last_candidate()
+                            : "omega " + std::to_string(solves.back().omega))
+                    << ", " << solves.back().iterations << " CG iterations"
+                    << std::endl;
 
         if (timestep_number % parameters.refinement_interval == 0)
           refine_mesh(initial_global_refinement,
@@ -843,13 +975,18 @@ namespace HeatBandit
         old_solution = solution;
       }
 
+    if (parameters.choose_solver)
+      solver_bandit.finish_stretch();
     write_summary();
 
     if (!parameters.state_file.empty())
       {
         // Make the folder; BanditRelaxation::save() opens the file itself.
         open_for_writing(parameters.state_file);
-        bandit.save(parameters.state_file);
+        if (parameters.choose_solver)
+          solver_bandit.save(parameters.state_file);
+        else
+          bandit.save(parameters.state_file);
       }
   }
 } // namespace HeatBandit
