@@ -81,7 +81,6 @@ Foam::solverPerformance Foam::banditSolver::solve
     // Timed: building the candidate's solver and solving (a GAMG
     // agglomeration is built once and kept: not counted).
     using clock = std::chrono::steady_clock;
-    const scalarField initialPsi(psi);
     auto start = clock::now();
     solverPerformance performance = run(arm);
     std::chrono::duration<double> seconds = clock::now() - start;
@@ -89,9 +88,11 @@ Foam::solverPerformance Foam::banditSolver::solve
     if (!performance.converged() && arm != bandit.backstop())
     {
         performance.print(Info.masterStream(matrix_.mesh().comm()));
+        // The backstop goes on from the candidate's iterate, unless it
+        // diverged (no copy of psi per solve for this rare case).
         if (!std::isfinite(gSumMag(psi)))
         {
-            psi = initialPsi;
+            psi = Zero;
         }
         bandit.selectAgglomeration(matrix_, bandit.backstop());
         start = clock::now();

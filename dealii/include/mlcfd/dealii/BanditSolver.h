@@ -11,6 +11,7 @@
 #include <deal.II/lac/solver_control.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -129,7 +130,6 @@ public:
         const unsigned int arm = current;
         ++played[arm];
 
-        const VectorType initial = x;
         const auto start = std::chrono::steady_clock::now();
         unsigned int iterations = 0;
         fell_back = false;
@@ -148,7 +148,9 @@ public:
             iterations = control.last_step();
             fell_back = true;
             ++n_fallbacks;
-            x = initial;
+            // The backstop goes on from the candidate's iterate, unless it
+            // diverged (no copy of x per solve for this rare case).
+            if (!std::isfinite(x.l2_norm())) x = 0;
             try
             {
                 iterations += run(backstop, control, matrix, x, b);
