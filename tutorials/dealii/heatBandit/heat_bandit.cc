@@ -536,11 +536,21 @@ namespace HeatBandit
         const std::vector<std::string> words =
             Utilities::break_text_into_lines(name, 1);
         if (words.size() == 2 && words[0] == "SSOR")
-          solver_bandit.add_candidate(
-              name,
-              solver_with<SolverCG<Vec>, PreconditionSSOR<Matrix>, Matrix, Vec>(
-                  PreconditionSSOR<Matrix>::AdditionalData(
-                      Utilities::string_to_double(words[1]))));
+          {
+            // SSOR converges for 0 < omega < 2 only.
+            const double omega = std::strtod(words[1].c_str(), nullptr);
+            AssertThrow(omega > 0 && omega < 2,
+                        ExcMessage("Bandit/Candidates: '" + name +
+                                   "' needs an omega in (0, 2), e.g. "
+                                   "'SSOR 1.3'"));
+            solver_bandit.add_candidate(
+                name,
+                solver_with<SolverCG<Vec>,
+                            PreconditionSSOR<Matrix>,
+                            Matrix,
+                            Vec>(
+                    PreconditionSSOR<Matrix>::AdditionalData(omega)));
+          }
         else if (name == "Jacobi")
           solver_bandit.add_candidate(name,
                                       solver_with<SolverCG<Vec>,
