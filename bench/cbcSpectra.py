@@ -4,12 +4,18 @@
     cbcSpectra.py CASE_DIR CBC_FILE [--label NAME] [--png FILE]
     cbcSpectra.py --overlay PNG CBC_FILE LABEL=CASE_DIR [LABEL=CASE_DIR ...]
 
-Reads CASE_DIR/postProcessing/energySpectrum/<t>/energySpectrum.dat at
-t = 0.28 s and 0.66 s (tU0/M = 98 and 171) and the measured spectra of
-CBC_FILE (k in 1/cm, E in cm^3/s^2; the case is in m). Prints, per time,
-the error  mean |log10(E_LES(k)/E_CBC(k))|  over the measured wavenumbers the
-grid resolves (k <= pi N/L), with E_LES interpolated log-log at the measured
-k, writes that table to CASE_DIR/spectraError.md and plots both (PNG). --overlay plots several cases (one panel per time). Validation only: nothing is fitted to CBC_FILE.
+Reads the spectra that boxTurbSpectrum wrote to
+CASE_DIR/postProcessing/boxTurbSpectrum/<t>/boxTurbSpectrum.dat at t = 0.28 s
+and 0.66 s (tU0/M = 98 and 171), and at t = 0 (tU0/M = 42, the initial field)
+where there is one, and the measured spectra of CBC_FILE (k in 1/cm, E in
+cm^3/s^2; the case is in m). Prints, per time, the error
+mean |log10(E_LES(k)/E_CBC(k))| over the measured wavenumbers the grid resolves
+(k <= pi N/L), with E_LES interpolated log-log at the measured k, and its split
+at k = 50 1/m: below (k < 50 1/m, the energy-containing range that the initial
+field and the box set) and above (k >= 50 1/m, where a subgrid model acts).
+Writes that table to CASE_DIR/spectraError.md and plots both (PNG). --overlay
+plots several cases (one panel per time). Validation only: nothing is fitted
+to CBC_FILE.
 """
 import argparse
 import os
@@ -18,6 +24,8 @@ import sys
 import numpy as np
 
 TIMES = {"0.28": 2, "0.66": 3}  # time -> column of CBC_FILE (98, 171)
+INITIAL = ("0", 1)               # the initial field against tU0/M = 42
+SPLIT_K = 50.0                   # 1/m: below it the box and initial field, above it the closure
 
 
 def read_cbc(path):
@@ -25,30 +33,45 @@ def read_cbc(path):
     return data[:, 0] * 100.0, data[:, 1:] * 1e-6  # 1/cm -> 1/m, cm^3/s^2 -> m^3/s^2
 
 
+def spectrum_file(case, time):
+    return os.path.join(case, "postProcessing", "boxTurbSpectrum", time, "boxTurbSpectrum.dat")
+
+
 def read_spectrum(case, time):
-    path = os.path.join(case, "postProcessing", "energySpectrum", time, "energySpectrum.dat")
+    """Shells k, E(k) and pi N/L of boxTurbSpectrum's file at time."""
+    path = spectrum_file(case, time)
     if not os.path.isfile(path):
-        sys.exit(f"cbcSpectra: {path} is missing (run the case to t = 0.66 with the"
-                 " energySpectrum function object)")
-    data = np.loadtxt(path, comments="#")
-    return data[1:, 0], data[1:, 1]  # drop k = 0
-
-
-def resolved_kmax(case):
-    """pi N / L from createBoxTurbDict."""
-    text = open(os.path.join(case, "constant", "createBoxTurbDict")).read()
-    import re
-    n = int(re.search(r"^N\s*\(\s*(\d+)", text, re.M).group(1))
-    length = float(re.search(r"^L\s*\(\s*([0-9.eE+-]+)", text, re.M).group(1))
-    return np.pi * n / length
+        sys.exit(f"cbcSpectra: {path} is missing (run the case to t = 0.66 s and then"
+                 f" 'boxTurbSpectrum -time 0,0.28,0.66' in {case})")
+    kmax = None
+    with open(path) as text:
+        for line in text:
+            if line.startswith("# kmax"):
+                kmax = float(line.split()[2])
+    if kmax is None:
+        sys.exit(f"cbcSpectra: {path} has no '# kmax' line: write it with boxTurbSpectrum")
+    data = np.loadtxt(path, comments="#", usecols=(0, 1))
+    return data[:, 0], data[:, 1], kmax
 
 
 def spectrum_error(k_les, e_les, k_cbc, e_cbc, kmax):
+    """Mean |log10(E/E_CBC)| over all, below and above SPLIT_K, and the count."""
     positive = e_les > 0
     k_les, e_les = k_les[positive], e_les[positive]
     use = (e_cbc > 0) & (k_cbc <= kmax) & (k_cbc >= k_les[0])
     e_interp = np.exp(np.interp(np.log(k_cbc[use]), np.log(k_les), np.log(e_les)))
-    return float(np.mean(np.abs(np.log10(e_interp / e_cbc[use])))), int(use.sum())
+    misfit = np.abs(np.log10(e_interp / e_cbc[use]))
+    below = k_cbc[use] < SPLIT_K
+    return (float(np.mean(misfit)), float(np.mean(misfit[below])), float(np.mean(misfit[~below])),
+            int(use.sum()))
+
+
+def times_of(case):
+    """The compared times: t = 0 too where the case has its spectrum."""
+    times = dict(TIMES)
+    if os.path.isfile(spectrum_file(case, INITIAL[0])):
+        times = {INITIAL[0]: INITIAL[1], **times}
+    return times
 
 
 def overlay(png, cbc, cases):
@@ -63,11 +86,12 @@ def overlay(png, cbc, cases):
         ax.loglog(k_cbc[measured], e_cbc[measured, column - 1], "ko", label="CBC 1971")
         for entry in cases:
             label, case = entry.split("=", 1)
-            k, e = read_spectrum(case, time)
-            error, _ = spectrum_error(k, e, k_cbc, e_cbc[:, column - 1], resolved_kmax(case))
-            ax.loglog(k, e, "-", label=f"{label} ({error:.3f})")
-        ax.axvline(resolved_kmax(case), color="grey", lw=0.8, ls="--")
-        ax.set_title(f"t = {time} s")
+            k, e, kmax = read_spectrum(case, time)
+            total, below, above, _ = spectrum_error(k, e, k_cbc, e_cbc[:, column - 1], kmax)
+            ax.loglog(k, e, "-", label=f"{label} ({total:.3f}: {below:.3f} / {above:.3f})")
+        ax.axvline(kmax, color="grey", lw=0.8, ls="--")
+        ax.axvline(SPLIT_K, color="grey", lw=0.5, ls=":")
+        ax.set_title(f"t = {time} s (error: k < {SPLIT_K:g} / k >= {SPLIT_K:g} 1/m)")
         ax.set_xlabel("k [1/m]")
         ax.set_ylim(1e-7, 1e-3)
         ax.legend(fontsize=7)
@@ -89,22 +113,24 @@ def main():
 
     label = args.label or os.path.basename(os.path.abspath(args.case))
     k_cbc, e_cbc = read_cbc(args.cbc)
-    kmax = resolved_kmax(args.case)
     errors = {}
     spectra = {}
-    for time, column in TIMES.items():
-        k, e = read_spectrum(args.case, time)
+    for time, column in times_of(args.case).items():
+        k, e, kmax = read_spectrum(args.case, time)
         spectra[time] = (k, e)
-        errors[time], count = spectrum_error(k, e, k_cbc, e_cbc[:, column - 1], kmax)
-        print(f"{label}: t = {time} s: mean |log10(E/E_CBC)| = {errors[time]:.3f}"
+        errors[time] = spectrum_error(k, e, k_cbc, e_cbc[:, column - 1], kmax)
+        total, below, above, count = errors[time]
+        print(f"{label}: t = {time} s: mean |log10(E/E_CBC)| = {total:.3f}"
+              f" (k < {SPLIT_K:g}: {below:.3f}, k >= {SPLIT_K:g}: {above:.3f})"
               f" over {count} measured wavenumbers <= {kmax:.1f} 1/m")
 
     table = os.path.join(args.case, "spectraError.md")
     with open(table, "w") as out:
         out.write(f"{label}: spectra error mean |log10(E/E_CBC)| against Comte-Bellot & Corrsin"
-                  f" (k <= {kmax:.1f} 1/m)\n\n| t [s] | error |\n|---|---|\n")
-        for time in TIMES:
-            out.write(f"| {time} | {errors[time]:.3f} |\n")
+                  f" (k <= {kmax:.1f} 1/m; t = 0 against tU0/M = 42)\n\n"
+                  f"| t [s] | error | k < {SPLIT_K:g} 1/m | k >= {SPLIT_K:g} 1/m |\n|---|---|---|---|\n")
+        for time, (total, below, above, _) in errors.items():
+            out.write(f"| {time} | {total:.3f} | {below:.3f} | {above:.3f} |\n")
     print(f"wrote {table}")
 
     png = args.png or os.path.join(args.case, "spectra.png")
@@ -112,13 +138,13 @@ def main():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 4.5))
-    for (time, column), colour in zip(TIMES.items(), ("C0", "C1")):
+    for (time, column), colour in zip(times_of(args.case).items(), ("C2", "C0", "C1")[-len(errors):]):
         measured = e_cbc[:, column - 1] > 0
         ax.loglog(k_cbc[measured], e_cbc[measured, column - 1], "o", color=colour,
                   label=f"CBC 1971, t = {time} s")
         k, e = spectra[time]
         ax.loglog(k, e, "-", color=colour,
-                  label=f"{label}, t = {time} s (error {errors[time]:.3f})")
+                  label=f"{label}, t = {time} s (error {errors[time][0]:.3f})")
     ax.axvline(kmax, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("k [1/m]")
     ax.set_ylabel("E(k) [m^3/s^2]")

@@ -19,14 +19,13 @@ decayIsoTurbCase()
         cd "$dir" || exit 1
         ./Allclean > /dev/null
         sed -i "s/^N       32;/N       $n;/" system/blockMeshDict
-        sed -i "s/^N           (32 32 32);/N           ($n $n $n);/" constant/createBoxTurbDict
         cp -r 0.orig 0
         mkdir -p constant/models
         cp "${MLCFD_LES_MODELS:-$MLCFD_DIR/models/les}"/*.pt constant/models
         mlcfd-model create smagorinsky constant/models/smagorinsky.pt > /dev/null
         mlcfd-model create tensorBasisSmagorinsky constant/models/tensorBasisSmagorinsky.pt > /dev/null
         blockMesh > log.blockMesh 2>&1 || { echo "blockMesh failed in $dir" >&2; exit 1; }
-        createBoxTurb > log.createBoxTurb 2>&1 || { echo "createBoxTurb failed in $dir" >&2; exit 1; }
+        boxTurbSpectrum -create > log.boxTurbSpectrum 2>&1 || { echo "boxTurbSpectrum -create failed in $dir" >&2; exit 1; }
         foamDictionary -entry functions -remove system/controlDict > /dev/null
     )
 }
@@ -48,11 +47,9 @@ selectLESModel()
     foamDictionary -entry LES/LESModel -set "$model" "$turbulence" > /dev/null
     if [ "$model" = dynamicKEqn ]
     then
-        # dynamicKEqn solves for k: a field (createBoxTurb writes one, as
-        # OpenFOAM's own decayIsoTurb tutorial uses), a filter, a scheme and
-        # a solver.
-        [ -f "$dir/0/k" ] || sed "s/object      nut;/object      k;/; s/\[0 2 -1 0 0 0 0\]/[0 2 -2 0 0 0 0]/" \
-            "$dir/0/nut" > "$dir/0/k"
+        # dynamicKEqn solves for k: a field (boxTurbSpectrum writes the
+        # target's subgrid energy), a filter, a scheme and a solver.
+        [ -f "$dir/0/k" ] || { echo "selectLESModel: $dir/0/k is missing (boxTurbSpectrum -create writes it)" >&2; return 1; }
         foamDictionary -entry LES/dynamicKEqnCoeffs -set "{ filter simple; }" "$turbulence" > /dev/null
         foamDictionary -entry "divSchemes/div(phi,k)" -add "Gauss limitedLinear 1" \
             "$dir/system/fvSchemes" > /dev/null
