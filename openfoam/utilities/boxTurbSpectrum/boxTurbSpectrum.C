@@ -447,6 +447,22 @@ int main(int argc, char *argv[])
     Info<< "Periodic box of " << box.n() << "^3 cells, L = " << box.length()
         << " m, shells of 2 pi/L = " << box.kappa0() << " 1/m" << nl << endl;
 
+    // A case written for createBoxTurb: its Ek is what this needs.
+    const fileName defaultDict(runTime.path()/runTime.constant()/"boxTurbDict");
+    const fileName createBoxTurbDict
+    (
+        runTime.path()/runTime.constant()/"createBoxTurbDict"
+    );
+    if (!args.found("dict") && !isFile(defaultDict) && isFile(createBoxTurbDict))
+    {
+        FatalErrorInFunction
+            << defaultDict << " is missing, but " << createBoxTurbDict
+            << " is there. boxTurbSpectrum reads the target Ek (and seed)"
+            << " from constant/boxTurbDict: copy createBoxTurbDict to it, or"
+            << " give -dict constant/createBoxTurbDict."
+            << exit(FatalError);
+    }
+
     IOdictionary dict
     (
         args.found("dict")
