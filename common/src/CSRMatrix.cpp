@@ -78,6 +78,30 @@ void CSRMatrix::multiplyTransposed(const double* y, double* x) const
     }
 }
 
+CSRMatrix CSRMatrix::transposed() const
+{
+    // Counting sort by column: rows of the result are the columns of A.
+    CSRMatrix T;
+    T.rows = numCols();
+    T.cols = rows;
+    T.rowStart.assign(numCols() + 1, 0);
+    for (std::int64_t c : column) ++T.rowStart[c + 1];
+    for (std::size_t k = 0; k < numCols(); ++k) T.rowStart[k + 1] += T.rowStart[k];
+    T.column.resize(column.size());
+    T.value.resize(value.size());
+    std::vector<std::int64_t> next(T.rowStart.begin(), T.rowStart.end() - 1);
+    for (std::size_t i = 0; i < rows; ++i)
+    {
+        for (std::int64_t p = rowStart[i]; p < rowStart[i + 1]; ++p)
+        {
+            const std::int64_t q = next[column[p]]++;
+            T.column[q] = std::int64_t(i);
+            T.value[q] = value[p];
+        }
+    }
+    return T;
+}
+
 void CSRMatrix::sortRows()
 {
     std::vector<std::pair<std::int64_t, double>> entries;

@@ -218,26 +218,8 @@ LinearConstraint::LinearConstraint(CSRMatrix G, const LinearConstraintOptions& o
     impl_->G = std::move(G);
     impl_->options = options;
 
-    // The transpose, rows of Gt = columns of G (counting sort).
     const CSRMatrix& A = impl_->G;
-    CSRMatrix& T = impl_->Gt;
-    T.rows = A.numCols();
-    T.cols = A.rows;
-    T.rowStart.assign(A.numCols() + 1, 0);
-    for (std::size_t c : A.column) ++T.rowStart[c + 1];
-    for (std::size_t k = 0; k < A.numCols(); ++k) T.rowStart[k + 1] += T.rowStart[k];
-    T.column.resize(A.column.size());
-    T.value.resize(A.value.size());
-    std::vector<std::size_t> next(T.rowStart.begin(), T.rowStart.end() - 1);
-    for (std::size_t i = 0; i < A.rows; ++i)
-    {
-        for (std::int64_t p = A.rowStart[i]; p < A.rowStart[i + 1]; ++p)
-        {
-            const std::size_t q = next[A.column[p]]++;
-            T.column[q] = i;
-            T.value[q] = A.value[p];
-        }
-    }
+    impl_->Gt = A.transposed();
     impl_->t.resize(A.numCols());
     impl_->r.resize(A.rows);
 }

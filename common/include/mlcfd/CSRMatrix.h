@@ -41,6 +41,9 @@ struct CSRMatrix
     /// x = A^T y (y has rows entries, x numCols()).
     void multiplyTransposed(const double* y, double* x) const;
 
+    /// A^T (numCols() x rows), rows sorted by column.
+    CSRMatrix transposed() const;
+
     /// Sort the entries of every row by column (deal.II stores the diagonal
     /// first; DICPreconditioner needs ascending columns).
     void sortRows();

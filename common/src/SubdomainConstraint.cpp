@@ -1,0 +1,441 @@
+// mlcfd: the ProbConserv hard constraint enforced subdomain by subdomain.
+#include "mlcfd/SubdomainConstraint.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <limits>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace mlcfd
+{
+
+namespace
+{
+
+constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
+
+double norm(const std::vector<double>& x)
+{
+    double s = 0;
+    for (double v : x) s += v * v;
+    return std::sqrt(s);
+}
+
+} // namespace
+
+std::vector<std::size_t> partitionRows(const CSRMatrix& G, std::size_t targetRows)
+{
+    G.check("mlcfd::partitionRows: G");
+    if (targetRows == 0) throw std::invalid_argument("mlcfd::partitionRows: targetRows must be positive");
+    const CSRMatrix Gt = G.transposed();
+    std::vector<std::size_t> part(G.rows, none), size;
+    auto neighbours = [&](std::size_t i, auto&& visit)
+    {
+        for (std::int64_t p = G.rowStart[i]; p < G.rowStart[i + 1]; ++p)
+        {
+            const std::int64_t c = G.column[p];
+            for (std::int64_t q = Gt.rowStart[c]; q < Gt.rowStart[c + 1]; ++q)
+                visit(std::size_t(Gt.column[q]));
+        }
+    };
+    std::deque<std::size_t> queue;
+    for (std::size_t seed = 0; seed < G.rows; ++seed)
+    {
+        if (part[seed] != none) continue;
+        const std::size_t s = size.size();
+        size.push_back(0);
+        part[seed] = s;
+        queue.assign(1, seed);
+        while (!queue.empty() && size[s] < targetRows)
+        {
+            const std::size_t i = queue.front();
+            queue.pop_front();
+            ++size[s];
+            neighbours(i,
+                [&](std::size_t j)
+                {
+                    if (part[j] == none && size[s] + queue.size() < targetRows)
+                    {
+                        part[j] = s;
+                        queue.push_back(j);
+                    }
+                });
+        }
+        // Rows queued but not expanded still belong to s.
+        size[s] += queue.size();
+    }
+
+    // A small region joins the neighbour it shares most rows' columns with.
+    std::vector<std::size_t> target(size.size());
+    for (std::size_t s = 0; s < size.size(); ++s) target[s] = s;
+    std::vector<std::map<std::size_t, std::size_t>> contacts(size.size());
+    for (std::size_t i = 0; i < G.rows; ++i)
+    {
+        if (4 * size[part[i]] >= targetRows) continue;
+        neighbours(i,
+            [&](std::size_t j)
+            {
+                if (part[j] != part[i]) ++contacts[part[i]][part[j]];
+            });
+    }
+    for (std::size_t s = 0; s < size.size(); ++s)
+    {
+        if (contacts[s].empty()) continue;
+        // A region that stays is preferred, so small ones do not pair up.
+        auto rank = [&](const std::pair<const std::size_t, std::size_t>& c)
+        { return std::make_pair(4 * size[c.first] >= targetRows, c.second); };
+        const auto best = std::max_element(contacts[s].begin(), contacts[s].end(),
+            [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+        target[s] = best->first;
+    }
+    // Follow chains of small regions to a region that stays.
+    for (std::size_t s = 0; s < target.size(); ++s)
+    {
+        std::size_t t = s, steps = 0;
+        while (target[t] != t && steps++ < target.size()) t = target[t];
+        target[s] = t;
+    }
+    std::vector<std::size_t> number(size.size(), none);
+    std::size_t count = 0;
+    for (std::size_t& p : part)
+    {
+        std::size_t& n = number[target[p]];
+        if (n == none) n = count++;
+        p = n;
+    }
+    return part;
+}
+
+// ------------------------------------------------------------------- Impl
+
+struct SubdomainConstraint::Impl
+{
+    struct Local
+    {
+        std::vector<std::size_t> rows;    // global rows of the subdomain
+        std::vector<std::size_t> kept;    // positions in rows that the local constraint holds
+        std::vector<std::size_t> columns; // global columns touching only these rows
+        std::unique_ptr<LinearConstraint> constraint;
+    };
+
+    CSRMatrix G, Gt;
+    SubdomainConstraintOptions options;
+    std::size_t subdomainCount = 0;
+    std::vector<std::size_t> subdomainOf;
+    std::vector<std::size_t> coarseColumns; // global columns the coarse step corrects
+    std::unique_ptr<LinearConstraint> coarse;
+    std::vector<Local> locals;
+
+    void buildCoarse()
+    {
+        std::vector<std::int64_t> start(1, 0), column;
+        std::vector<double> value;
+        // Column by column: the sums of its entries per subdomain.
+        std::vector<std::map<std::size_t, double>> sums;
+        for (std::size_t c = 0; c < G.numCols(); ++c)
+        {
+            std::map<std::size_t, double> sum;
+            double scale = 0;
+            for (std::int64_t p = Gt.rowStart[c]; p < Gt.rowStart[c + 1]; ++p)
+            {
+                sum[subdomainOf[Gt.column[p]]] += Gt.value[p];
+                scale = std::max(scale, std::abs(Gt.value[p]));
+            }
+            bool nonzero = false;
+            for (auto& [s, v] : sum)
+            {
+                if (std::abs(v) > 1e-12 * scale)
+                    nonzero = true;
+                else
+                    v = 0;
+            }
+            if (!nonzero) continue;
+            coarseColumns.push_back(c);
+            sums.push_back(std::move(sum));
+        }
+        if (coarseColumns.empty()) return;
+        // Triplets (subdomain, coarse column) to CSR.
+        CSRMatrix C;
+        C.rows = subdomainCount;
+        C.cols = coarseColumns.size();
+        C.rowStart.assign(subdomainCount + 1, 0);
+        for (const auto& sum : sums)
+            for (const auto& [s, v] : sum)
+                if (v != 0) ++C.rowStart[s + 1];
+        for (std::size_t s = 0; s < subdomainCount; ++s) C.rowStart[s + 1] += C.rowStart[s];
+        C.column.resize(C.rowStart.back());
+        C.value.resize(C.rowStart.back());
+        std::vector<std::int64_t> next(C.rowStart.begin(), C.rowStart.end() - 1);
+        for (std::size_t j = 0; j < sums.size(); ++j)
+        {
+            for (const auto& [s, v] : sums[j])
+            {
+                if (v == 0) continue;
+                const std::int64_t q = next[s]++;
+                C.column[q] = std::int64_t(j);
+                C.value[q] = v;
+            }
+        }
+        coarse = std::make_unique<LinearConstraint>(std::move(C), options.local);
+    }
+
+    void buildLocals()
+    {
+        locals.resize(subdomainCount);
+        for (std::size_t i = 0; i < G.rows; ++i) locals[subdomainOf[i]].rows.push_back(i);
+        for (std::size_t c = 0; c < G.numCols(); ++c)
+        {
+            std::size_t s = none;
+            bool local = Gt.rowStart[c] < Gt.rowStart[c + 1];
+            for (std::int64_t p = Gt.rowStart[c]; p < Gt.rowStart[c + 1] && local; ++p)
+            {
+                const std::size_t t = subdomainOf[Gt.column[p]];
+                if (s == none) s = t;
+                local = t == s;
+            }
+            if (local) locals[s].columns.push_back(c);
+        }
+        std::vector<std::int64_t> localColumn(G.numCols(), -1), localRow(G.rows, -1);
+        for (Local& L : locals)
+        {
+            if (L.columns.empty()) continue;
+            for (std::size_t k = 0; k < L.columns.size(); ++k) localColumn[L.columns[k]] = std::int64_t(k);
+            // The rows lose rank by their sum exactly when every local
+            // column's entries cancel; then the last row is implied.
+            bool sumsVanish = L.rows.size() > 1;
+            for (std::size_t c : L.columns)
+            {
+                double sum = 0, scale = 0;
+                for (std::int64_t p = Gt.rowStart[c]; p < Gt.rowStart[c + 1]; ++p)
+                {
+                    sum += Gt.value[p];
+                    scale = std::max(scale, std::abs(Gt.value[p]));
+                }
+                if (std::abs(sum) > 1e-12 * scale)
+                {
+                    sumsVanish = false;
+                    break;
+                }
+            }
+            const std::size_t keep = sumsVanish ? L.rows.size() - 1 : L.rows.size();
+            CSRMatrix A;
+            A.rows = keep;
+            A.cols = L.columns.size();
+            A.rowStart.assign(1, 0);
+            for (std::size_t k = 0; k < keep; ++k)
+            {
+                const std::size_t i = L.rows[k];
+                L.kept.push_back(k);
+                for (std::int64_t p = G.rowStart[i]; p < G.rowStart[i + 1]; ++p)
+                {
+                    const std::int64_t c = localColumn[G.column[p]];
+                    if (c < 0) continue;
+                    A.column.push_back(c);
+                    A.value.push_back(G.value[p]);
+                }
+                A.rowStart.push_back(std::int64_t(A.column.size()));
+            }
+            for (std::size_t c : L.columns) localColumn[c] = -1;
+            L.constraint = std::make_unique<LinearConstraint>(std::move(A), options.local);
+        }
+    }
+};
+
+// --------------------------------------------------- SubdomainConstraint
+
+SubdomainConstraint::SubdomainConstraint(
+    CSRMatrix G, std::vector<std::size_t> subdomainOfRow, const SubdomainConstraintOptions& options)
+    : impl_(new Impl)
+{
+    G.check("mlcfd::SubdomainConstraint: G");
+    if (subdomainOfRow.size() != G.rows)
+    {
+        throw std::invalid_argument("mlcfd::SubdomainConstraint: subdomainOfRow has "
+                                    + std::to_string(subdomainOfRow.size()) + " entries, G has "
+                                    + std::to_string(G.rows) + " rows");
+    }
+    if (options.local.constraintVariance != 0)
+    {
+        throw std::invalid_argument("mlcfd::SubdomainConstraint: local.constraintVariance must be 0 "
+                                    "(the subdomain solve enforces a hard constraint; use LinearConstraint "
+                                    "for a soft one)");
+    }
+    Impl& I = *impl_;
+    I.options = options;
+    if (I.options.threads == 0) I.options.threads = std::max(1u, std::thread::hardware_concurrency());
+    I.subdomainCount =
+        subdomainOfRow.empty() ? 0 : *std::max_element(subdomainOfRow.begin(), subdomainOfRow.end()) + 1;
+    std::vector<bool> used(I.subdomainCount, false);
+    for (std::size_t s : subdomainOfRow) used[s] = true;
+    for (std::size_t s = 0; s < I.subdomainCount; ++s)
+    {
+        if (!used[s])
+        {
+            throw std::invalid_argument("mlcfd::SubdomainConstraint: subdomain " + std::to_string(s)
+                                        + " has no row (number the subdomains 0 .. S-1 without gaps)");
+        }
+    }
+    I.G = std::move(G);
+    I.Gt = I.G.transposed();
+    I.subdomainOf = std::move(subdomainOfRow);
+    if (I.subdomainCount > 1) I.buildCoarse();
+    I.buildLocals();
+}
+
+SubdomainConstraint::~SubdomainConstraint() = default;
+SubdomainConstraint::SubdomainConstraint(SubdomainConstraint&&) noexcept = default;
+SubdomainConstraint& SubdomainConstraint::operator=(SubdomainConstraint&&) noexcept = default;
+
+std::size_t SubdomainConstraint::rows() const
+{
+    return impl_->G.rows;
+}
+std::size_t SubdomainConstraint::cols() const
+{
+    return impl_->G.numCols();
+}
+std::size_t SubdomainConstraint::subdomains() const
+{
+    return impl_->subdomainCount;
+}
+std::size_t SubdomainConstraint::interfaceColumns() const
+{
+    return impl_->coarseColumns.size();
+}
+
+ConstraintReport SubdomainConstraint::apply(
+    const double* mean, const double* variance, const double* b, double* newMean)
+{
+    const auto start = std::chrono::steady_clock::now();
+    Impl& I = *impl_;
+    const CSRMatrix& G = I.G;
+    const std::size_t m = G.rows, n = G.numCols();
+    if (!mean || !b || !newMean)
+    {
+        throw std::invalid_argument(
+            "mlcfd::SubdomainConstraint::apply: mean, b and newMean must not be null");
+    }
+    for (std::size_t k = 0; k < n; ++k)
+    {
+        if (!std::isfinite(mean[k]) || (variance && !(variance[k] >= 0 && std::isfinite(variance[k]))))
+        {
+            throw std::invalid_argument("mlcfd::SubdomainConstraint: mean[" + std::to_string(k)
+                                        + "] or variance[" + std::to_string(k)
+                                        + "] is not finite (or the variance is negative)");
+        }
+    }
+    if (newMean != mean) std::copy(mean, mean + n, newMean);
+
+    ConstraintReport report;
+    report.solver = ConstraintSolver::automatic;
+    std::vector<double> r(m);
+    G.multiply(mean, r.data());
+    const double scale =
+        std::max({norm(std::vector<double>(b, b + m)), norm(r), std::numeric_limits<double>::min()});
+    for (std::size_t i = 0; i < m; ++i) r[i] -= b[i];
+
+    auto merge = [&report](const ConstraintReport& part)
+    {
+        report.iterations += part.iterations;
+        report.converged = report.converged && part.converged;
+        report.rankDeficient = report.rankDeficient || part.rankDeficient;
+    };
+
+    // 1. Coarse: each subdomain's summed residual to zero through the
+    //    columns whose summed entries do not vanish.
+    if (I.coarse)
+    {
+        const std::size_t nc = I.coarseColumns.size();
+        std::vector<double> rc(I.subdomainCount, 0.0), u(nc), d(nc, 1.0), target(I.subdomainCount);
+        for (std::size_t i = 0; i < m; ++i) rc[I.subdomainOf[i]] += r[i];
+        for (std::size_t j = 0; j < nc; ++j)
+        {
+            u[j] = newMean[I.coarseColumns[j]];
+            if (variance) d[j] = variance[I.coarseColumns[j]];
+        }
+        I.coarse->matrix().multiply(u.data(), target.data());
+        for (std::size_t s = 0; s < I.subdomainCount; ++s) target[s] -= rc[s];
+        merge(I.coarse->apply(u.data(), d.data(), target.data(), u.data(), nullptr));
+        for (std::size_t j = 0; j < nc; ++j) newMean[I.coarseColumns[j]] = u[j];
+        G.multiply(newMean, r.data());
+        for (std::size_t i = 0; i < m; ++i) r[i] -= b[i];
+    }
+
+    // 2. Local: disjoint columns per subdomain, so the threads write apart.
+    const std::size_t threads = std::min(I.options.threads, std::max<std::size_t>(1, I.locals.size()));
+    std::vector<ConstraintReport> parts(threads);
+    std::vector<std::string> failures(threads);
+    auto work = [&](std::size_t t)
+    {
+        try
+        {
+            std::vector<double> u, d, target;
+            for (std::size_t s = t; s < I.locals.size(); s += threads)
+            {
+                Impl::Local& L = I.locals[s];
+                if (!L.constraint) continue;
+                const std::size_t nl = L.columns.size();
+                u.resize(nl);
+                d.assign(nl, 1.0);
+                target.resize(L.kept.size());
+                for (std::size_t k = 0; k < nl; ++k)
+                {
+                    u[k] = newMean[L.columns[k]];
+                    if (variance) d[k] = variance[L.columns[k]];
+                }
+                L.constraint->matrix().multiply(u.data(), target.data());
+                for (std::size_t k = 0; k < L.kept.size(); ++k) target[k] -= r[L.rows[L.kept[k]]];
+                const ConstraintReport part =
+                    L.constraint->apply(u.data(), d.data(), target.data(), u.data(), nullptr);
+                parts[t].iterations += part.iterations;
+                parts[t].converged = parts[t].converged && part.converged;
+                parts[t].rankDeficient = parts[t].rankDeficient || part.rankDeficient;
+                for (std::size_t k = 0; k < nl; ++k) newMean[L.columns[k]] = u[k];
+            }
+        }
+        catch (const std::exception& e)
+        {
+            failures[t] = e.what();
+        }
+    };
+    if (threads == 1)
+    {
+        work(0);
+    }
+    else
+    {
+        std::vector<std::thread> pool;
+        for (std::size_t t = 0; t < threads; ++t) pool.emplace_back(work, t);
+        for (std::thread& thread : pool) thread.join();
+    }
+    for (std::size_t t = 0; t < threads; ++t)
+    {
+        if (!failures[t].empty()) throw std::runtime_error("mlcfd::SubdomainConstraint: " + failures[t]);
+        merge(parts[t]);
+    }
+
+    G.multiply(newMean, r.data());
+    for (std::size_t i = 0; i < m; ++i) r[i] -= b[i];
+    report.constraintResidual = norm(r) / scale;
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return report;
+}
+
+ConstraintReport SubdomainConstraint::project(std::vector<double>& u, const std::vector<double>& b)
+{
+    if (u.size() != cols() || b.size() != rows())
+    {
+        throw std::invalid_argument("mlcfd::SubdomainConstraint::project: u has " + std::to_string(u.size())
+                                    + " entries (expected " + std::to_string(cols()) + "), b has "
+                                    + std::to_string(b.size()) + " (expected " + std::to_string(rows())
+                                    + ")");
+    }
+    return apply(u.data(), nullptr, b.data(), u.data());
+}
+
+} // namespace mlcfd
