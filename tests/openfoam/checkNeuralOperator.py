@@ -11,6 +11,11 @@
         per-cell net flux of <OUTPUT>Flux, recomputed here from the mesh:
         max|net| <= rtol * max|phi| and <= rtol * max|net of the raw flux|,
         while the raw flux's max|net| is far above round-off
+    checkNeuralOperator.py twin CASE TIME OUTPUT [--rtol 1e-8]
+        the Python layer (common/python/mlcfd_constraints.py) projecting the
+        same flux (Sigma = I, walls held) gives the function object's
+        projected flux: |python - C++| <= rtol |python - raw| (weights unit,
+        projection global)
 """
 import argparse
 import os
@@ -20,6 +25,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "training", "neuralOperator"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "common", "python"))
 import foamFields  # noqa: E402
 
 
@@ -29,14 +36,16 @@ def fail(message):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["fields", "boundary", "conservation"])
+    parser.add_argument("mode", choices=["fields", "boundary", "conservation", "twin"])
     parser.add_argument("case")
     parser.add_argument("time")
     parser.add_argument("output")
     parser.add_argument("like", nargs="?", default="U")
-    parser.add_argument("--rtol", type=float, default=1e-12)
+    parser.add_argument("--rtol", type=float)
     args = parser.parse_args()
     d = os.path.join(args.case, args.time)
+    if args.rtol is None:
+        args.rtol = 1e-8 if args.mode == "twin" else 1e-12
 
     if args.mode == "fields":
         for name in (args.output, args.output + "Raw", args.output + "Flux",
@@ -75,6 +84,34 @@ def main():
                 print(f"patch {name} ({info['type']}): projected flux exactly 0 ({where})")
         if not checked:
             fail("no fixedValue patch checked")
+
+    elif args.mode == "twin":
+        import torch
+        import mlcfd_constraints
+        mesh = os.path.join(args.case, "constant", "polyMesh")
+        owner = foamFields.read_list(os.path.join(mesh, "owner")).astype(int)
+        neighbour = foamFields.read_list(os.path.join(mesh, "neighbour")).astype(int)
+        n_int, n_cells = neighbour.size, owner.max() + 1
+        _, projected = foamFields.cell_net_flux(args.case, os.path.join(d, args.output + "Flux"))
+        net_raw, raw = foamFields.cell_net_flux(args.case, os.path.join(d, args.output + "RawFlux"))
+        # The held boundary fluxes are the projected field's (walls, lid).
+        held = np.zeros(n_cells)
+        np.add.at(held, owner[n_int:], projected[n_int:])
+        faces = np.arange(n_int)
+        G = mlcfd_constraints.SparseMatrix(np.concatenate([owner[:n_int], neighbour]),
+                                           np.concatenate([faces, faces]),
+                                           np.concatenate([np.ones(n_int), -np.ones(n_int)]),
+                                           (n_cells, n_int))
+        python = mlcfd_constraints.project(torch.tensor(raw[:n_int]), G, torch.tensor(-held),
+                                           solver="cg").numpy()
+        correction = np.linalg.norm(python - raw[:n_int])
+        difference = np.linalg.norm(python - projected[:n_int])
+        print(f"{d}: |Python layer - raw| = {correction:.3e}, |Python layer - function object| = "
+              f"{difference:.3e} ({difference/correction:.2e} of the correction)")
+        if not difference <= args.rtol*correction:
+            fail(f"the function object's projection differs from the Python layer's by "
+                 f"{difference/correction:.3e} of the correction > {args.rtol:g}")
+        print("OK")
 
     else:
         net, phi = foamFields.cell_net_flux(args.case, os.path.join(d, args.output + "Flux"))

@@ -9,9 +9,11 @@
 #include "gaussLaplacianScheme.H"
 #include "linear.H"
 #include "wallFvPatch.H"
+#include "coupledFvPatch.H"
 #include "addToRunTimeSelectionTable.H"
 
 #include "mlcfd/Model.h"
+#include "mlcfd/SubdomainConstraint.h"
 
 #include <chrono>
 #include <type_traits>
@@ -318,8 +320,24 @@ void Foam::functionObjects::neuralOperator::project
         pcTypes
     );
 
-    mesh_.setFluxRequired(pc.name());
     const volScalarField divBefore(fvc::div(phi));
+    label iterations = 0;
+    scalar finalResidual = 0;
+    word solverName("subdomains");
+    if (subdomainProjection_)
+    {
+        projectBySubdomains
+        (
+            phi,
+            pcTypes,
+            surfaceScalarField(gammaMagSf*deltaCoeffs),
+            iterations,
+            finalResidual
+        );
+    }
+    else
+    {
+    mesh_.setFluxRequired(pc.name());
     fvScalarMatrix pcEqn
     (
         fv::gaussLaplacianScheme<scalar, scalar>::fvmLaplacianUncorrected
@@ -347,6 +365,10 @@ void Foam::functionObjects::neuralOperator::project
     }
     const SolverPerformance<scalar> performance = pcEqn.solve(solverControls);
     phi -= pcEqn.flux();
+    iterations = performance.nIterations();
+    finalResidual = performance.finalResidual();
+    solverName = performance.solverName();
+    }
     const double projectionSeconds = secondsSince(start);
 
     // The residuals.
@@ -365,9 +387,9 @@ void Foam::functionObjects::neuralOperator::project
         << " max|div| per cell: raw " << maxRaw << ", before projection "
         << maxBefore << ", after " << maxAfter << " (relative " << relative
         << "); global sum: raw " << sumRaw << ", before " << sumBefore
-        << ", after " << sumAfter << "; " << performance.solverName()
-        << ' ' << performance.nIterations() << " iterations, residual "
-        << performance.finalResidual() << "; projection "
+        << ", after " << sumAfter << "; " << solverName
+        << ' ' << iterations << " iterations, residual "
+        << finalResidual << "; projection "
         << projectionSeconds << " s vs network " << networkSeconds << " s"
         << endl;
 
@@ -378,9 +400,128 @@ void Foam::functionObjects::neuralOperator::project
             << tab << networkSeconds << tab << projectionSeconds
             << tab << bcError << tab << maxRaw << tab << maxBefore
             << tab << maxAfter << tab << relative << tab << sumRaw
-            << tab << sumAfter << tab << performance.nIterations()
-            << tab << performance.finalResidual() << endl;
+            << tab << sumAfter << tab << iterations
+            << tab << finalResidual << endl;
     }
+}
+
+
+void Foam::functionObjects::neuralOperator::projectBySubdomains
+(
+    surfaceScalarField& phi,
+    const wordList& pcTypes,
+    const surfaceScalarField& sigma,
+    label& iterations,
+    scalar& residual
+)
+{
+    const fvBoundaryMesh& patches = mesh_.boundary();
+    const label nCells = mesh_.nCells();
+    const label nInternal = mesh_.nInternalFaces();
+
+    // G: the net outward flux of every cell over the internal faces and the
+    // faces of free patches (pc fixedValue); held faces go into b.
+    if (!subdomainConstraint_ || mesh_.changing())
+    {
+        DynamicList<labelPair> free;
+        forAll(patches, patchi)
+        {
+            if (pcTypes[patchi] == "fixedValue")
+            {
+                forAll(patches[patchi], facei)
+                {
+                    free.append(labelPair(patchi, facei));
+                }
+            }
+        }
+        freeBoundaryFaces_.transfer(free);
+
+        std::vector<std::vector<std::pair<std::int64_t, double>>> entries(nCells);
+        const labelUList& owner = mesh_.owner();
+        const labelUList& neighbour = mesh_.neighbour();
+        for (label facei = 0; facei < nInternal; ++facei)
+        {
+            entries[owner[facei]].emplace_back(facei, 1.0);
+            entries[neighbour[facei]].emplace_back(facei, -1.0);
+        }
+        forAll(freeBoundaryFaces_, k)
+        {
+            const labelPair& pf = freeBoundaryFaces_[k];
+            entries[patches[pf.first()].faceCells()[pf.second()]]
+                .emplace_back(nInternal + k, 1.0);
+        }
+        mlcfd::CSRMatrix G;
+        G.rows = nCells;
+        G.cols = nInternal + freeBoundaryFaces_.size();
+        G.rowStart.assign(1, 0);
+        for (auto& row : entries)
+        {
+            std::sort(row.begin(), row.end());
+            for (const auto& entry : row)
+            {
+                G.column.push_back(entry.first);
+                G.value.push_back(entry.second);
+            }
+            G.rowStart.push_back(G.column.size());
+        }
+        mlcfd::SubdomainConstraintOptions options;
+        options.threads = subdomainThreads_;
+        std::vector<std::size_t> part(mlcfd::partitionRows(G, subdomainCells_));
+        subdomainConstraint_.reset
+        (
+            new mlcfd::SubdomainConstraint(std::move(G), std::move(part), options)
+        );
+        Info<< type() << ' ' << name() << ": projection by "
+            << label(subdomainConstraint_->subdomains()) << " subdomains of about "
+            << subdomainCells_ << " cells, "
+            << label(subdomainConstraint_->interfaceColumns())
+            << " faces between them or on free patches" << endl;
+    }
+
+    const label nCols = nInternal + freeBoundaryFaces_.size();
+    std::vector<double> flux(nCols), variance(nCols), b(nCells, 0.0);
+    for (label facei = 0; facei < nInternal; ++facei)
+    {
+        flux[facei] = phi[facei];
+        variance[facei] = sigma[facei];
+    }
+    forAll(freeBoundaryFaces_, k)
+    {
+        const labelPair& pf = freeBoundaryFaces_[k];
+        flux[nInternal + k] = phi.boundaryField()[pf.first()][pf.second()];
+        variance[nInternal + k] = sigma.boundaryField()[pf.first()][pf.second()];
+    }
+    forAll(patches, patchi)
+    {
+        if (pcTypes[patchi] == "fixedValue") continue;
+        const labelUList& cells = patches[patchi].faceCells();
+        const scalarField& held = phi.boundaryField()[patchi];
+        forAll(held, facei)
+        {
+            b[cells[facei]] -= held[facei];
+        }
+    }
+    if (freeBoundaryFaces_.empty() && nCells)
+    {
+        // No flux can leave: the first cell takes the held fluxes' imbalance.
+        double imbalance = 0;
+        for (double v : b) imbalance += v;
+        b[0] -= imbalance;
+    }
+
+    const mlcfd::ConstraintReport report =
+        subdomainConstraint_->apply(flux.data(), variance.data(), b.data(), flux.data());
+    for (label facei = 0; facei < nInternal; ++facei)
+    {
+        phi[facei] = flux[facei];
+    }
+    forAll(freeBoundaryFaces_, k)
+    {
+        const labelPair& pf = freeBoundaryFaces_[k];
+        phi.boundaryFieldRef()[pf.first()][pf.second()] = flux[nInternal + k];
+    }
+    iterations = report.iterations;
+    residual = report.constraintResidual;
 }
 
 
@@ -421,7 +562,10 @@ Foam::functionObjects::neuralOperator::neuralOperator
     fvMeshFunctionObject(name, runTime, dict),
     writeFile(mesh_, name, typeName, dict),
     conserveFlux_(false),
-    unitWeights_(true)
+    unitWeights_(true),
+    subdomainProjection_(false),
+    subdomainCells_(256),
+    subdomainThreads_(1)
 {
     read(dict);
     if (Pstream::master() && writeToFile())
@@ -454,6 +598,46 @@ bool Foam::functionObjects::neuralOperator::read(const dictionary& dict)
             << exit(FatalIOError);
     }
     unitWeights_ = (weights == "unit");
+    const word projection(dict.getOrDefault<word>("projection", "global"));
+    if (projection != "global" && projection != "subdomains")
+    {
+        FatalIOErrorInFunction(dict)
+            << "Entry 'projection' must be global or subdomains, not "
+            << projection << exit(FatalIOError);
+    }
+    subdomainProjection_ = (projection == "subdomains");
+    subdomainCells_ = dict.getOrDefault<label>("subdomainCells", 256);
+    subdomainThreads_ = dict.getOrDefault<label>("subdomainThreads", 1);
+    if (subdomainCells_ < 1 || subdomainThreads_ < 0)
+    {
+        FatalIOErrorInFunction(dict)
+            << "Entry 'subdomainCells' must be at least 1 and "
+            << "'subdomainThreads' at least 0 (0: one per core), not "
+            << subdomainCells_ << " and " << subdomainThreads_
+            << exit(FatalIOError);
+    }
+    if (subdomainProjection_)
+    {
+        if (Pstream::parRun())
+        {
+            FatalIOErrorInFunction(dict)
+                << "Entry 'projection subdomains' runs on one process: its"
+                << " subdomains are local. In a decomposed case use"
+                << " 'projection global'" << exit(FatalIOError);
+        }
+        for (const fvPatch& p : mesh_.boundary())
+        {
+            if (isA<coupledFvPatch>(p))
+            {
+                FatalIOErrorInFunction(dict)
+                    << "Entry 'projection subdomains' does not take coupled"
+                    << " patches, but patch " << p.name() << " is "
+                    << p.type() << ". Use 'projection global'"
+                    << exit(FatalIOError);
+            }
+        }
+    }
+    subdomainConstraint_.reset();
 
     // Input and output widths from the case's fields.
     label width = 0;
@@ -510,7 +694,7 @@ bool Foam::functionObjects::neuralOperator::read(const dictionary& dict)
         << model_->metadata().description.c_str() << ") on "
         << model_->device().c_str() << ", " << width << " inputs from "
         << inputs_ << ", output " << output_ << " like " << like_
-        << (conserveFlux_ ? word(", flux projected (weights " + weights + ")") : word())
+        << (conserveFlux_ ? word(", flux projected (weights " + weights + ", " + projection + ")") : word())
         << endl;
     return true;
 }
