@@ -239,16 +239,21 @@ def project(u, G, b, **kwargs):
 
 def dirichlet_lift(u_net, constrained, values):
     """u = u_net with u[..., constrained] = values exactly. The gradient with
-    respect to u_net is zero on the constrained entries (they are replaced)."""
+    respect to u_net is zero on the constrained entries (they are replaced).
+    values is (k,) or, one set per sample, (..., k)."""
     constrained = torch.as_tensor(constrained, dtype=torch.long)
     if constrained.numel() and (int(constrained.min()) < 0 or int(constrained.max()) >= u_net.shape[-1]):
         raise ValueError(f"dirichlet_lift: a constrained index is outside [0, {u_net.shape[-1]})")
     if constrained.unique().numel() != constrained.numel():
         raise ValueError("dirichlet_lift: a DoF is constrained twice")
     values = torch.as_tensor(values, dtype=u_net.dtype)
+    if values.shape[-1:] != constrained.shape:
+        raise ValueError(f"dirichlet_lift: {values.shape[-1] if values.dim() else 0} values for "
+                         f"{constrained.numel()} constrained entries")
     mask = torch.ones(u_net.shape[-1], dtype=u_net.dtype)
     mask[constrained] = 0
-    lifted = torch.zeros(u_net.shape[-1], dtype=u_net.dtype).index_put((constrained,), values)
+    lifted = torch.zeros(values.shape[:-1] + (u_net.shape[-1],), dtype=u_net.dtype)
+    lifted[..., constrained] = values
     return u_net*mask + lifted
 
 

@@ -116,6 +116,12 @@ check(u_net.grad.tolist() == [0.0 if k in dofs else 1.0 for k in range(10)],
       "dirichlet_lift: gradient zero on constrained entries, one elsewhere")
 check(torch.autograd.gradcheck(lambda u: mc.dirichlet_lift(u, dofs, g_values), (u_net.detach().requires_grad_(),)),
       "gradcheck dirichlet_lift")
+batch = torch.randn(2, 10, dtype=dtype)
+per_sample = torch.stack([g_values, -g_values])
+lifted = mc.dirichlet_lift(batch, dofs, per_sample)
+check(bool((lifted[:, dofs] == per_sample).all()) and
+      bool((lifted[:, [1, 2, 3, 5, 6, 7, 8]] == batch[:, [1, 2, 3, 5, 6, 7, 8]]).all()),
+      "dirichlet_lift: one set of values per sample, the rest kept")
 
 # The case the C++ test reads: G, mu, variance, b, sigma2 and our results.
 A = random_sparse(6, 20, 5)

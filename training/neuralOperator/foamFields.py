@@ -73,6 +73,26 @@ def read_list(path, dtype=float):
     return values[:n] if values.ndim == 1 else values
 
 
+def face_area_vectors(mesh_dir, with_centres=False):
+    """S_f of every face of an ASCII polyMesh (points, faces): half the sum of
+    the edge cross products, exact for planar faces; with_centres also the
+    mean of each face's points (its centre for a parallelogram)."""
+    def body(name):
+        text = open(os.path.join(mesh_dir, name)).read()
+        text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+        text = re.sub(r"//[^\n]*", "", text)
+        return text[text.index("}", text.index("FoamFile")) + 1:]
+    points = np.array(re.findall(NUMBER, body("points")), dtype=float)[1:].reshape(-1, 3)
+    faces = [np.array(f.split(), dtype=int) for f in re.findall(r"\d+\s*\(([\d\s]+)\)", body("faces"))]
+    areas = np.zeros((len(faces), 3))
+    for k, f in enumerate(faces):
+        p = points[f]
+        areas[k] = 0.5*np.cross(p, np.roll(p, -1, axis=0)).sum(0)
+    if with_centres:
+        return areas, np.array([points[f].mean(0) for f in faces])
+    return areas
+
+
 def read_boundary(path):
     """{patch: (nFaces, startFace)} in file order."""
     text = open(path).read()
