@@ -115,12 +115,52 @@ std::vector<std::size_t> partitionRows(const CSRMatrix& G, std::size_t targetRow
 
 struct SubdomainConstraint::Impl
 {
+    // One constraint problem (the coarse one, or a subdomain's) with all its
+    // rows and with all but the last. The rows lose rank by their sum when
+    // every column that may change has entries that cancel; then the last
+    // row is implied by the others and the reduced block keeps a
+    // nonsingular factor.
+    struct Block
+    {
+        std::vector<std::size_t> summing; // columns whose entries do not cancel
+        std::unique_ptr<LinearConstraint> full, reduced;
+
+        void build(CSRMatrix A, const LinearConstraintOptions& options)
+        {
+            std::vector<double> sum(A.numCols(), 0.0), scale(A.numCols(), 0.0);
+            for (std::size_t p = 0; p < A.nonzeros(); ++p)
+            {
+                sum[A.column[p]] += A.value[p];
+                scale[A.column[p]] = std::max(scale[A.column[p]], std::abs(A.value[p]));
+            }
+            for (std::size_t c = 0; c < A.numCols(); ++c)
+                if (std::abs(sum[c]) > 1e-12 * scale[c]) summing.push_back(c);
+            if (A.rows > 1)
+            {
+                CSRMatrix R = A;
+                R.rows = A.rows - 1;
+                R.rowStart.resize(A.rows);
+                R.column.resize(R.rowStart.back());
+                R.value.resize(R.rowStart.back());
+                reduced = std::make_unique<LinearConstraint>(std::move(R), options);
+            }
+            if (!summing.empty() || A.rows == 1)
+                full = std::make_unique<LinearConstraint>(std::move(A), options);
+        }
+
+        LinearConstraint& choose(const std::vector<double>& d)
+        {
+            bool held = true;
+            for (std::size_t c : summing) held = held && d[c] == 0;
+            return held && reduced ? *reduced : *full;
+        }
+    };
+
     struct Local
     {
         std::vector<std::size_t> rows;    // global rows of the subdomain
-        std::vector<std::size_t> kept;    // positions in rows that the local constraint holds
         std::vector<std::size_t> columns; // global columns touching only these rows
-        std::unique_ptr<LinearConstraint> constraint;
+        Block block;
     };
 
     CSRMatrix G, Gt;
@@ -128,13 +168,12 @@ struct SubdomainConstraint::Impl
     std::size_t subdomainCount = 0;
     std::vector<std::size_t> subdomainOf;
     std::vector<std::size_t> coarseColumns; // global columns the coarse step corrects
-    std::unique_ptr<LinearConstraint> coarse;
+    Block coarse;
+    bool hasCoarse = false;
     std::vector<Local> locals;
 
     void buildCoarse()
     {
-        std::vector<std::int64_t> start(1, 0), column;
-        std::vector<double> value;
         // Column by column: the sums of its entries per subdomain.
         std::vector<std::map<std::size_t, double>> sums;
         for (std::size_t c = 0; c < G.numCols(); ++c)
@@ -181,7 +220,8 @@ struct SubdomainConstraint::Impl
                 C.value[q] = v;
             }
         }
-        coarse = std::make_unique<LinearConstraint>(std::move(C), options.local);
+        coarse.build(std::move(C), options.local);
+        hasCoarse = true;
     }
 
     void buildLocals()
@@ -200,37 +240,17 @@ struct SubdomainConstraint::Impl
             }
             if (local) locals[s].columns.push_back(c);
         }
-        std::vector<std::int64_t> localColumn(G.numCols(), -1), localRow(G.rows, -1);
+        std::vector<std::int64_t> localColumn(G.numCols(), -1);
         for (Local& L : locals)
         {
             if (L.columns.empty()) continue;
             for (std::size_t k = 0; k < L.columns.size(); ++k) localColumn[L.columns[k]] = std::int64_t(k);
-            // The rows lose rank by their sum exactly when every local
-            // column's entries cancel; then the last row is implied.
-            bool sumsVanish = L.rows.size() > 1;
-            for (std::size_t c : L.columns)
-            {
-                double sum = 0, scale = 0;
-                for (std::int64_t p = Gt.rowStart[c]; p < Gt.rowStart[c + 1]; ++p)
-                {
-                    sum += Gt.value[p];
-                    scale = std::max(scale, std::abs(Gt.value[p]));
-                }
-                if (std::abs(sum) > 1e-12 * scale)
-                {
-                    sumsVanish = false;
-                    break;
-                }
-            }
-            const std::size_t keep = sumsVanish ? L.rows.size() - 1 : L.rows.size();
             CSRMatrix A;
-            A.rows = keep;
+            A.rows = L.rows.size();
             A.cols = L.columns.size();
             A.rowStart.assign(1, 0);
-            for (std::size_t k = 0; k < keep; ++k)
+            for (std::size_t i : L.rows)
             {
-                const std::size_t i = L.rows[k];
-                L.kept.push_back(k);
                 for (std::int64_t p = G.rowStart[i]; p < G.rowStart[i + 1]; ++p)
                 {
                     const std::int64_t c = localColumn[G.column[p]];
@@ -240,8 +260,8 @@ struct SubdomainConstraint::Impl
                 }
                 A.rowStart.push_back(std::int64_t(A.column.size()));
             }
+            L.block.build(std::move(A), options.local);
             for (std::size_t c : L.columns) localColumn[c] = -1;
-            L.constraint = std::make_unique<LinearConstraint>(std::move(A), options.local);
         }
     }
 };
@@ -348,7 +368,7 @@ ConstraintReport SubdomainConstraint::apply(
 
     // 1. Coarse: each subdomain's summed residual to zero through the
     //    columns whose summed entries do not vanish.
-    if (I.coarse)
+    if (I.hasCoarse)
     {
         const std::size_t nc = I.coarseColumns.size();
         std::vector<double> rc(I.subdomainCount, 0.0), u(nc), d(nc, 1.0), target(I.subdomainCount);
@@ -358,9 +378,11 @@ ConstraintReport SubdomainConstraint::apply(
             u[j] = newMean[I.coarseColumns[j]];
             if (variance) d[j] = variance[I.coarseColumns[j]];
         }
-        I.coarse->matrix().multiply(u.data(), target.data());
-        for (std::size_t s = 0; s < I.subdomainCount; ++s) target[s] -= rc[s];
-        merge(I.coarse->apply(u.data(), d.data(), target.data(), u.data(), nullptr));
+        LinearConstraint& coarse = I.coarse.choose(d);
+        target.resize(coarse.rows());
+        coarse.matrix().multiply(u.data(), target.data());
+        for (std::size_t s = 0; s < coarse.rows(); ++s) target[s] -= rc[s];
+        merge(coarse.apply(u.data(), d.data(), target.data(), u.data(), nullptr));
         for (std::size_t j = 0; j < nc; ++j) newMean[I.coarseColumns[j]] = u[j];
         G.multiply(newMean, r.data());
         for (std::size_t i = 0; i < m; ++i) r[i] -= b[i];
@@ -378,20 +400,21 @@ ConstraintReport SubdomainConstraint::apply(
             for (std::size_t s = t; s < I.locals.size(); s += threads)
             {
                 Impl::Local& L = I.locals[s];
-                if (!L.constraint) continue;
+                if (L.columns.empty()) continue;
                 const std::size_t nl = L.columns.size();
                 u.resize(nl);
                 d.assign(nl, 1.0);
-                target.resize(L.kept.size());
                 for (std::size_t k = 0; k < nl; ++k)
                 {
                     u[k] = newMean[L.columns[k]];
                     if (variance) d[k] = variance[L.columns[k]];
                 }
-                L.constraint->matrix().multiply(u.data(), target.data());
-                for (std::size_t k = 0; k < L.kept.size(); ++k) target[k] -= r[L.rows[L.kept[k]]];
+                LinearConstraint& local = L.block.choose(d);
+                target.resize(local.rows());
+                local.matrix().multiply(u.data(), target.data());
+                for (std::size_t k = 0; k < local.rows(); ++k) target[k] -= r[L.rows[k]];
                 const ConstraintReport part =
-                    L.constraint->apply(u.data(), d.data(), target.data(), u.data(), nullptr);
+                    local.apply(u.data(), d.data(), target.data(), u.data(), nullptr);
                 parts[t].iterations += part.iterations;
                 parts[t].converged = parts[t].converged && part.converged;
                 parts[t].rankDeficient = parts[t].rankDeficient || part.rankDeficient;

@@ -152,6 +152,10 @@ TEST(SubdomainConstraint, HeldColumnsStayAndTheChangeStaysModest)
     LinearConstraint(G).apply(mu.data(), variance.data(), b.data(), global.data(), nullptr);
     EXPECT_LT(report.constraintResidual, 1e-12);
     EXPECT_LT(maxRowResidual(G, decomposed, b), 1e-11);
+    // Held walls leave every block rank-deficient by its sum: the implied
+    // row is dropped, so no block falls back to CG.
+    EXPECT_FALSE(report.rankDeficient);
+    EXPECT_EQ(report.iterations, 0u);
     for (std::size_t c = 0; c < G.numCols(); ++c)
         if (wall[c]) ASSERT_EQ(decomposed[c], mu[c]) << "wall column " << c;
     // Not the least change, but of its size: the global projection is the

@@ -51,9 +51,11 @@ std::vector<std::size_t> partitionRows(const CSRMatrix& G, std::size_t targetRow
 /// range of its local rows: always for a flux divergence (every column in at
 /// most two rows, with opposite signs) on connected subdomains, where the
 /// local rows lose rank only by their sum, which step 1 sets to zero. A
-/// local block whose column sums all vanish has one row dropped (it is the
-/// negative sum of the others), so its factor stays nonsingular. For other
-/// G the report's residual says whether the local systems were consistent.
+/// block (coarse or local) whose columns that may change (nonzero variance)
+/// all have entries that cancel has its last row dropped, implied by the
+/// others, so its factor stays nonsingular and is kept between calls. For
+/// other G the report's residual says whether the local systems were
+/// consistent.
 ///
 /// @code
 ///   mlcfd::CSRMatrix G = mlcfd::faceDivergenceMatrix(1000, 1000);
