@@ -165,6 +165,7 @@ struct SubdomainConstraint::Impl
 
     CSRMatrix G, Gt;
     SubdomainConstraintOptions options;
+    LinearConstraintOptions localOptions; // of the subdomains' blocks
     std::size_t subdomainCount = 0;
     std::vector<std::size_t> subdomainOf;
     std::vector<std::size_t> coarseColumns; // global columns the coarse step corrects
@@ -260,7 +261,7 @@ struct SubdomainConstraint::Impl
                 }
                 A.rowStart.push_back(std::int64_t(A.column.size()));
             }
-            L.block.build(std::move(A), options.local);
+            L.block.build(std::move(A), localOptions);
             for (std::size_t c : L.columns) localColumn[c] = -1;
         }
     }
@@ -287,7 +288,20 @@ SubdomainConstraint::SubdomainConstraint(
     }
     Impl& I = *impl_;
     I.options = options;
+    I.localOptions = options.local;
     if (I.options.threads == 0) I.options.threads = std::max(1u, std::thread::hardware_concurrency());
+    if (I.options.threads > 1)
+    {
+        // The dense path's LAPACK (through LibTorch) gave wrong factors when
+        // called from two threads at once (measured on 3910 subdomains), so
+        // threaded local solves take the matrix-free CG, plain C++.
+        if (options.local.solver == ConstraintSolver::cholesky)
+        {
+            throw std::invalid_argument("mlcfd::SubdomainConstraint: local.solver cholesky needs threads = 1 "
+                                        "(the dense factorisation is not safe on several threads)");
+        }
+        I.localOptions.solver = ConstraintSolver::conjugateGradient;
+    }
     I.subdomainCount =
         subdomainOfRow.empty() ? 0 : *std::max_element(subdomainOfRow.begin(), subdomainOfRow.end()) + 1;
     std::vector<bool> used(I.subdomainCount, false);

@@ -172,12 +172,21 @@ TEST(SubdomainConstraint, ThreadsGiveTheSameResult)
     std::mt19937_64 rng(5);
     const std::vector<double> mu = randomVector(G.numCols(), rng), b = randomVector(G.rows, rng);
     const std::vector<std::size_t> part = partitionRows(G, 100);
-    std::vector<double> one = mu, two = mu;
+    std::vector<double> one = mu, two = mu, three = mu;
     SubdomainConstraintOptions options;
     SubdomainConstraint(G, part, options).project(one, b);
     options.threads = 2;
-    SubdomainConstraint(G, part, options).project(two, b);
-    EXPECT_EQ(one, two);
+    const auto report = SubdomainConstraint(G, part, options).project(two, b);
+    options.threads = 3;
+    SubdomainConstraint(G, part, options).project(three, b);
+    // Threaded local solves are CG (one thread: Cholesky), the same on any
+    // number of threads, and the same correction to the solvers' tolerance.
+    EXPECT_EQ(two, three);
+    EXPECT_GT(report.iterations, 0u);
+    EXPECT_LT(report.constraintResidual, 1e-12);
+    EXPECT_LT(distance(one, two), 1e-10 * distance(one, mu));
+    options.local.solver = mlcfd::ConstraintSolver::cholesky;
+    EXPECT_THROW(SubdomainConstraint(G, part, options), std::invalid_argument);
 }
 
 TEST(SubdomainConstraint, PartitionIsConnectedAndNearTheTargetSize)

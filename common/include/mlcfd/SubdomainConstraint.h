@@ -14,7 +14,9 @@ namespace mlcfd
 
 struct SubdomainConstraintOptions
 {
-    /// Threads over the subdomains' local solves; 0 = one per core.
+    /// Threads over the subdomains' local solves; 0 = one per core. With
+    /// more than one the local blocks are solved by CG (LibTorch's dense
+    /// factorisation is not safe on several threads at once).
     std::size_t threads = 1;
 
     /// The local and coarse constraints (a subdomain of at most
