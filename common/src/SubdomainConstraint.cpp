@@ -19,6 +19,14 @@ namespace
 
 constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
 
+// The iterations and flags of one solve added to a report of several.
+void accumulate(ConstraintReport& report, const ConstraintReport& part)
+{
+    report.iterations += part.iterations;
+    report.converged = report.converged && part.converged;
+    report.rankDeficient = report.rankDeficient || part.rankDeficient;
+}
+
 double norm(const std::vector<double>& x)
 {
     double s = 0;
@@ -153,6 +161,32 @@ struct SubdomainConstraint::Impl
             bool held = true;
             for (std::size_t c : summing) held = held && d[c] == 0;
             return held && reduced ? *reduced : *full;
+        }
+
+        // The block's columns of @p values (global indices @p columns)
+        // corrected so that its rows' residual @p residual (row k of the
+        // block, before the correction) becomes zero; u, d, target are
+        // scratch vectors, reused between calls.
+        ConstraintReport correct(const std::vector<std::size_t>& columns, const double* variance,
+            const std::vector<double>& residual, double* values, std::vector<double>& u,
+            std::vector<double>& d, std::vector<double>& target)
+        {
+            const std::size_t n = columns.size();
+            u.resize(n);
+            d.assign(n, 1.0);
+            for (std::size_t k = 0; k < n; ++k)
+            {
+                u[k] = values[columns[k]];
+                if (variance) d[k] = variance[columns[k]];
+            }
+            LinearConstraint& constraint = choose(d);
+            target.resize(constraint.rows());
+            constraint.matrix().multiply(u.data(), target.data());
+            for (std::size_t k = 0; k < constraint.rows(); ++k) target[k] -= residual[k];
+            const ConstraintReport report =
+                constraint.apply(u.data(), d.data(), target.data(), u.data(), nullptr);
+            for (std::size_t k = 0; k < n; ++k) values[columns[k]] = u[k];
+            return report;
         }
     };
 
@@ -373,31 +407,13 @@ ConstraintReport SubdomainConstraint::apply(
         std::max({norm(std::vector<double>(b, b + m)), norm(r), std::numeric_limits<double>::min()});
     for (std::size_t i = 0; i < m; ++i) r[i] -= b[i];
 
-    auto merge = [&report](const ConstraintReport& part)
-    {
-        report.iterations += part.iterations;
-        report.converged = report.converged && part.converged;
-        report.rankDeficient = report.rankDeficient || part.rankDeficient;
-    };
-
     // 1. Coarse: each subdomain's summed residual to zero through the
     //    columns whose summed entries do not vanish.
     if (I.hasCoarse)
     {
-        const std::size_t nc = I.coarseColumns.size();
-        std::vector<double> rc(I.subdomainCount, 0.0), u(nc), d(nc, 1.0), target(I.subdomainCount);
+        std::vector<double> rc(I.subdomainCount, 0.0), u, d, target;
         for (std::size_t i = 0; i < m; ++i) rc[I.subdomainOf[i]] += r[i];
-        for (std::size_t j = 0; j < nc; ++j)
-        {
-            u[j] = newMean[I.coarseColumns[j]];
-            if (variance) d[j] = variance[I.coarseColumns[j]];
-        }
-        LinearConstraint& coarse = I.coarse.choose(d);
-        target.resize(coarse.rows());
-        coarse.matrix().multiply(u.data(), target.data());
-        for (std::size_t s = 0; s < coarse.rows(); ++s) target[s] -= rc[s];
-        merge(coarse.apply(u.data(), d.data(), target.data(), u.data(), nullptr));
-        for (std::size_t j = 0; j < nc; ++j) newMean[I.coarseColumns[j]] = u[j];
+        accumulate(report, I.coarse.correct(I.coarseColumns, variance, rc, newMean, u, d, target));
         G.multiply(newMean, r.data());
         for (std::size_t i = 0; i < m; ++i) r[i] -= b[i];
     }
@@ -410,29 +426,14 @@ ConstraintReport SubdomainConstraint::apply(
     {
         try
         {
-            std::vector<double> u, d, target;
+            std::vector<double> u, d, target, residual;
             for (std::size_t s = t; s < I.locals.size(); s += threads)
             {
                 Impl::Local& L = I.locals[s];
                 if (L.columns.empty()) continue;
-                const std::size_t nl = L.columns.size();
-                u.resize(nl);
-                d.assign(nl, 1.0);
-                for (std::size_t k = 0; k < nl; ++k)
-                {
-                    u[k] = newMean[L.columns[k]];
-                    if (variance) d[k] = variance[L.columns[k]];
-                }
-                LinearConstraint& local = L.block.choose(d);
-                target.resize(local.rows());
-                local.matrix().multiply(u.data(), target.data());
-                for (std::size_t k = 0; k < local.rows(); ++k) target[k] -= r[L.rows[k]];
-                const ConstraintReport part =
-                    local.apply(u.data(), d.data(), target.data(), u.data(), nullptr);
-                parts[t].iterations += part.iterations;
-                parts[t].converged = parts[t].converged && part.converged;
-                parts[t].rankDeficient = parts[t].rankDeficient || part.rankDeficient;
-                for (std::size_t k = 0; k < nl; ++k) newMean[L.columns[k]] = u[k];
+                residual.resize(L.rows.size());
+                for (std::size_t k = 0; k < L.rows.size(); ++k) residual[k] = r[L.rows[k]];
+                accumulate(parts[t], L.block.correct(L.columns, variance, residual, newMean, u, d, target));
             }
         }
         catch (const std::exception& e)
@@ -453,7 +454,7 @@ ConstraintReport SubdomainConstraint::apply(
     for (std::size_t t = 0; t < threads; ++t)
     {
         if (!failures[t].empty()) throw std::runtime_error("mlcfd::SubdomainConstraint: " + failures[t]);
-        merge(parts[t]);
+        accumulate(report, parts[t]);
     }
 
     G.multiply(newMean, r.data());
