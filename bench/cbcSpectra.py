@@ -3,6 +3,7 @@
 
     cbcSpectra.py CASE_DIR CBC_FILE [--label NAME] [--png FILE]
     cbcSpectra.py --overlay PNG CBC_FILE LABEL=CASE_DIR [LABEL=CASE_DIR ...]
+    cbcSpectra.py --summary TABLE CBC_FILE LABEL=CASE_DIR[:CASE_DIR ...] ...
 
 Reads the spectra that boxTurbSpectrum wrote to
 CASE_DIR/postProcessing/boxTurbSpectrum/<t>/boxTurbSpectrum.dat at t = 0.28 s
@@ -14,8 +15,13 @@ mean |log10(E_LES(k)/E_CBC(k))| over the measured wavenumbers the grid resolves
 at k = 50 1/m: below (k < 50 1/m, the energy-containing range that the initial
 field and the box set) and above (k >= 50 1/m, where a subgrid model acts).
 Writes that table to CASE_DIR/spectraError.md and plots both (PNG). --overlay
-plots several cases (one panel per time). Validation only: nothing is fitted
-to CBC_FILE.
+plots several cases (one panel per time). --summary writes one row per label
+whose cases are runs of one model from different initial-field seeds: mean
+[min, max] over them of each error, the best classical label per column, and
+"tuned Smagorinsky", the Smagorinsky* label of the least mean error (a Ck
+sweep judged on CBC_FILE: an upper bound on what tuning Smagorinsky can give,
+the anchor a learned closure must beat, never a fitted model). Validation
+only: nothing is fitted to CBC_FILE.
 """
 import argparse
 import os
@@ -101,9 +107,94 @@ def overlay(png, cbc, cases):
     print(f"wrote {png}")
 
 
+def wall_time(case):
+    """pimpleFoam's last ExecutionTime in CASE/log.pimpleFoam (None without)."""
+    path = os.path.join(case, "log.pimpleFoam")
+    if not os.path.isfile(path):
+        return None
+    times = [float(line.split()[2]) for line in open(path) if line.startswith("ExecutionTime")]
+    return times[-1] if times else None
+
+
+def is_learned(label):
+    return label.startswith("neural")
+
+
+def summary(table, cbc, entries):
+    """Seed statistics per model, the best classical model per column and the
+    tuned Smagorinsky (see the module's doc); returns the rows."""
+    k_cbc, e_cbc = read_cbc(cbc)
+    columns = [(time, part) for time in TIMES for part in ("all", "k < 50", "k >= 50")]
+    rows = {}
+    for entry in entries:
+        if "=" not in entry:
+            sys.exit(f"cbcSpectra --summary: '{entry}' is not LABEL=CASE_DIR[:CASE_DIR ...]")
+        label, cases = entry.split("=", 1)
+        errors, spectra, shells = [], {time: [] for time in TIMES}, {}
+        for case in cases.split(":"):
+            per_case = []
+            for time, column in TIMES.items():
+                k, e, kmax = read_spectrum(case, time)
+                spectra[time].append(e)
+                shells[time] = (k, kmax)
+                per_case.extend(spectrum_error(k, e, k_cbc, e_cbc[:, column - 1], kmax)[:3])
+            errors.append(per_case)
+        # The measurements are averages over the flow's realisations: the
+        # seeds' mean spectrum is the comparable one (one field's lowest
+        # shells hold a few dozen modes).
+        averaged = []
+        for time, column in TIMES.items():
+            k, kmax = shells[time]
+            averaged.extend(spectrum_error(k, np.mean(spectra[time], axis=0), k_cbc, e_cbc[:, column - 1],
+                                           kmax)[:3])
+        walls = [w for w in map(wall_time, cases.split(":")) if w is not None]
+        rows[label] = (np.array(errors), float(np.median(walls)) if walls else None, np.array(averaged))
+    classical = [label for label in rows if not is_learned(label)]
+    best = {j: min(classical, key=lambda label: rows[label][0][:, j].mean()) for j in range(len(columns))} \
+        if classical else {}
+    smagorinsky = [label for label in classical if label.startswith("Smagorinsky")]
+    tuned = min(smagorinsky, key=lambda label: rows[label][0][:, [0, 3]].mean()) if smagorinsky else None
+
+    def cell(values, j, label):
+        text = f"{values.mean():.3f}"
+        if len(values) > 1:
+            text += f" [{values.min():.3f}, {values.max():.3f}]"
+        return f"**{text}**" if best.get(j) == label else text
+
+    seeds = {len(row[0]) for row in rows.values()}
+    with open(table, "w") as out:
+        out.write(f"Error mean |log10(E/E_CBC)| against Comte-Bellot & Corrsin, mean [min, max] over"
+                  f" {'/'.join(map(str, sorted(seeds)))} initial-field seeds; bold: the best classical model"
+                  f" of the column.\n\n| model |"
+                  + "".join(f" t = {time} s: {part} |" for time, part in columns)
+                  + " wall time [s], median |\n|---|" + "---|" * (len(columns) + 1) + "\n")
+        for label, (errors, wall, _) in rows.items():
+            out.write(f"| {label} |" + "".join(f" {cell(errors[:, j], j, label)} |" for j in range(len(columns)))
+                      + (f" {wall:.0f} |" if wall is not None else " |") + "\n")
+        if max(seeds) > 1:
+            out.write("\nError of the spectrum averaged over the seeds (the measurements are averages too):\n\n"
+                      "| model |" + "".join(f" t = {time} s: {part} |" for time, part in columns)
+                      + "\n|---|" + "---|" * len(columns) + "\n")
+            for label, (_, _, averaged) in rows.items():
+                out.write(f"| {label} |" + "".join(f" {value:.3f} |" for value in averaged) + "\n")
+        if tuned:
+            errors = rows[tuned][0]
+            out.write(f"\nTuned Smagorinsky: {tuned}, mean total error {errors[:, [0, 3]].mean():.3f} over both"
+                      f" times (the sweep of {', '.join(smagorinsky)}).\n")
+        if classical:
+            out.write("Best classical model per column: "
+                      + "; ".join(f"{time} s {part}: {best[j]} ({rows[best[j]][0][:, j].mean():.3f})"
+                                  for j, (time, part) in enumerate(columns)) + ".\n")
+    print(open(table).read())
+    return rows, best, tuned
+
+
 def main():
     if len(sys.argv) > 3 and sys.argv[1] == "--overlay":
         return overlay(sys.argv[2], sys.argv[3], sys.argv[4:])
+    if len(sys.argv) > 3 and sys.argv[1] == "--summary":
+        summary(sys.argv[2], sys.argv[3], sys.argv[4:])
+        return None
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     parser.add_argument("case")
     parser.add_argument("cbc")

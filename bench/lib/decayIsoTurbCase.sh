@@ -1,19 +1,21 @@
 # mlcfd benchmarks: shared set-up of the decayIsoTurb case (source this file
 # after etc/bashrc).
 #
-#   decayIsoTurbCase DIR N             mesh N^3, initial field, the
-#                                      trained models (selected; from
-#                                      $MLCFD_LES_MODELS, default models/les)
-#                                      and the reference ones, no function
-#                                      objects
-#   selectLESModel DIR MODEL           Smagorinsky | WALE | dynamicKEqn |
+#   decayIsoTurbCase DIR N [SEED=1]    mesh N^3, initial field (random
+#                                      phases of SEED), the trained models
+#                                      (selected; from $MLCFD_LES_MODELS,
+#                                      default models/les) and the reference
+#                                      ones, no function objects
+#   selectLESModel DIR MODEL           Smagorinsky | Smagorinsky-Ck<value> |
+#                                      WALE | kEqn | dynamicKEqn |
+#                                      dynamicLagrangian |
 #                                      neuralEddyViscosity | neuralSGSStress |
 #                                      neuralEddyViscosityDynamic (dynamic on) |
 #                                      none (no SGS model)
 
 decayIsoTurbCase()
 {
-    local dir=$1 n=$2
+    local dir=$1 n=$2 seed=${3:-1}
     cp -r "$MLCFD_DIR/tutorials/openfoam/decayIsoTurb" "$dir"
     (
         cd "$dir" || exit 1
@@ -25,6 +27,7 @@ decayIsoTurbCase()
         mlcfd-model create smagorinsky constant/models/smagorinsky.pt > /dev/null
         mlcfd-model create tensorBasisSmagorinsky constant/models/tensorBasisSmagorinsky.pt > /dev/null
         blockMesh > log.blockMesh 2>&1 || { echo "blockMesh failed in $dir" >&2; exit 1; }
+        foamDictionary -entry seed -set "$seed" constant/boxTurbDict > /dev/null
         boxTurbSpectrum -create > log.boxTurbSpectrum 2>&1 || { echo "boxTurbSpectrum -create failed in $dir" >&2; exit 1; }
         foamDictionary -entry functions -remove system/controlDict > /dev/null
     )
@@ -44,21 +47,57 @@ selectLESModel()
         model=neuralEddyViscosity
         foamDictionary -entry LES/neuralEddyViscosityCoeffs/dynamic -add on "$turbulence" > /dev/null
     fi
+    case $model in
+        Smagorinsky-Ck*)
+            # Smagorinsky with another Ck (a sweep; 0.094 is OpenFOAM's).
+            local ck=${model#Smagorinsky-Ck}
+            model=Smagorinsky
+            foamDictionary -entry LES/SmagorinskyCoeffs/Ck -set "$ck" "$turbulence" > /dev/null
+            ;;
+    esac
     foamDictionary -entry LES/LESModel -set "$model" "$turbulence" > /dev/null
-    if [ "$model" = dynamicKEqn ]
-    then
-        # dynamicKEqn solves for k: a field (boxTurbSpectrum writes the
-        # target's subgrid energy), a filter, a scheme and a solver.
-        [ -f "$dir/0/k" ] || { echo "selectLESModel: $dir/0/k is missing (boxTurbSpectrum -create writes it)" >&2; return 1; }
-        foamDictionary -entry LES/dynamicKEqnCoeffs -set "{ filter simple; }" "$turbulence" > /dev/null
-        foamDictionary -entry "divSchemes/div(phi,k)" -add "Gauss limitedLinear 1" \
-            "$dir/system/fvSchemes" > /dev/null
-        local field
-        for field in k kFinal
-        do
-            foamDictionary -entry solvers/$field -add \
-                "{ solver smoothSolver; smoother symGaussSeidel; tolerance 1e-05; relTol 0; }" \
-                "$dir/system/fvSolution" > /dev/null
-        done
-    fi
+    case $model in
+        kEqn | dynamicKEqn)
+            # These solve for k: a field (boxTurbSpectrum writes the
+            # target's subgrid energy), a scheme and a solver;
+            # dynamicKEqn also a test filter.
+            [ -f "$dir/0/k" ] || { echo "selectLESModel: $dir/0/k is missing (boxTurbSpectrum -create writes it)" >&2; return 1; }
+            foamDictionary -entry LES/${model}Coeffs -set "{ filter simple; }" "$turbulence" > /dev/null
+            foamDictionary -entry "divSchemes/div(phi,k)" -add "Gauss limitedLinear 1" \
+                "$dir/system/fvSchemes" > /dev/null
+            local field
+            for field in k kFinal
+            do
+                foamDictionary -entry solvers/$field -add \
+                    "{ solver smoothSolver; smoother symGaussSeidel; tolerance 1e-05; relTol 0; }" \
+                    "$dir/system/fvSolution" > /dev/null
+            done
+            ;;
+        dynamicLagrangian)
+            # Meneveau, Lund & Cabot's averages of L:M and M:M along
+            # pathlines. Started at Cs^2 = flm/fmm = 0.02 (Smagorinsky's
+            # 0.14^2): they relax to the dynamic values within a few
+            # filter-scale turnover times (theta = 1.5), as their paper does.
+            foamDictionary -entry LES/dynamicLagrangianCoeffs -set "{ filter simple; }" "$turbulence" > /dev/null
+            local field value
+            for field in flm fmm
+            do
+                value=$([ $field = flm ] && echo 0.02 || echo 1)
+                sed -e "s/^internalField .*/internalField   uniform $value;/" \
+                    -e "s/^dimensions .*/dimensions      [0 4 -4 0 0 0 0];/" \
+                    -e "s/object      nut;/object      $field;/" "$dir/0/nut" > "$dir/0/$field"
+            done
+            for field in flm fmm
+            do
+                foamDictionary -entry "divSchemes/div(phi,$field)" -add "Gauss limitedLinear 1" \
+                    "$dir/system/fvSchemes" > /dev/null
+            done
+            for field in flm flmFinal fmm fmmFinal
+            do
+                foamDictionary -entry solvers/$field -add \
+                    "{ solver smoothSolver; smoother symGaussSeidel; tolerance 1e-05; relTol 0; }" \
+                    "$dir/system/fvSolution" > /dev/null
+            done
+            ;;
+    esac
 }

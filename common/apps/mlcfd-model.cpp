@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <random>
 #include <string>
@@ -38,11 +39,17 @@ const char* const usage =
                                           evaluate an LES closure (kind
                                           eddyViscosity or tensorBasis): each
                                           input line holds grad U (9 values,
-                                          row-major, d u_j/d x_i) and delta;
-                                          prints nut and the SGS stress tau
-                                          (xx xy xz yy yz zz) per line
-  mlcfd-model create smagorinsky FILE [--Ck 0.094] [--Ce 1.048]
+                                          row-major, d u_j/d x_i) and delta,
+                                          and nu where the model reads
+                                          nuRatio; prints nut and the SGS
+                                          stress tau (xx xy xz yy yz zz)
+                                          per line
+  mlcfd-model create smagorinsky FILE [--Ck 0.094] [--Ce 1.048] [--regime B]
   mlcfd-model create tensorBasisSmagorinsky FILE [--g2 0] [--Ck 0.094] [--Ce 1.048]
+                [--regime B]              --regime: the model also reads
+                                          nuRatio = nu/(delta^2 |grad U|) and
+                                          returns nu_t - B nu (a reference
+                                          of the regime input)
   mlcfd-model create jacobi FILE          a pointwise model z = r/diag (kind
                                           preconditioner): a fixture of the
                                           model format, which no
@@ -234,35 +241,40 @@ int check(const std::string& file, const std::vector<std::string>& args)
 
 int closure(const std::string& file, const std::string& csv)
 {
+    mlcfd::ModelOptions options;
+    options.warmupRows = 0;
+    const mlcfd::ModelMetadata meta = mlcfd::Model(file, options).metadata();
+    if (meta.kind != mlcfd::EddyViscosityClosure::kind && meta.kind != mlcfd::TensorBasisClosure::kind)
+    {
+        return fail(file + ": kind '" + meta.kind
+                    + "' is not an LES closure"
+                      " (eddyViscosity or tensorBasis)");
+    }
+    // A model that reads nuRatio needs the molecular viscosity: an 11th value.
+    const bool regime = mlcfd::EddyViscosityClosure::readsRegime(meta, file, "an LES closure");
+    const std::size_t width = regime ? 11 : 10;
     std::vector<double> rows;
-    const std::string problem = readRows(csv, 10, rows, "grad U row-major, delta");
+    const std::string problem = readRows(csv, width, rows,
+        regime ? "grad U row-major, delta, nu (the model reads nuRatio)" : "grad U row-major, delta");
     if (!problem.empty()) return fail(problem);
-    const std::size_t n = rows.size() / 10;
-    std::vector<double> gradU(9 * n), delta(n);
+    const std::size_t n = rows.size() / width;
+    std::vector<double> gradU(9 * n), delta(n), nu(n);
     for (std::size_t c = 0; c < n; ++c)
     {
-        std::copy(rows.begin() + 10 * c, rows.begin() + 10 * c + 9, gradU.begin() + 9 * c);
-        delta[c] = rows[10 * c + 9];
+        std::copy(rows.begin() + width * c, rows.begin() + width * c + 9, gradU.begin() + 9 * c);
+        delta[c] = rows[width * c + 9];
+        if (regime) nu[c] = rows[width * c + 10];
     }
     // tau = tauExtra - 2 nu_t S (tauExtra = 0 for an eddy viscosity).
     std::vector<double> nut(n), tau(6 * n, 0.0);
-
-    mlcfd::ModelOptions options;
-    options.warmupRows = 0;
-    const std::string kind = mlcfd::Model(file, options).metadata().kind;
-    if (kind == mlcfd::EddyViscosityClosure::kind)
+    if (meta.kind == mlcfd::EddyViscosityClosure::kind)
     {
-        mlcfd::EddyViscosityClosure(file).computeNut(gradU.data(), delta.data(), n, nut.data());
-    }
-    else if (kind == mlcfd::TensorBasisClosure::kind)
-    {
-        mlcfd::TensorBasisClosure(file).computeStress(gradU.data(), delta.data(), n, nut.data(), tau.data());
+        mlcfd::EddyViscosityClosure(file).computeNut(gradU.data(), delta.data(), nu.data(), n, nut.data());
     }
     else
     {
-        return fail(file + ": kind '" + kind
-                    + "' is not an LES closure"
-                      " (eddyViscosity or tensorBasis)");
+        mlcfd::TensorBasisClosure(file).computeStress(
+            gradU.data(), delta.data(), nu.data(), n, nut.data(), tau.data());
     }
     for (std::size_t c = 0; c < n; ++c)
     {
@@ -289,7 +301,9 @@ int create(const std::string& which, const std::string& file, const std::vector<
         double Ck = 0.094, Ce = 1.048;
         if (readOption(args, "--Ck", value)) Ck = std::stod(value);
         if (readOption(args, "--Ce", value)) Ce = std::stod(value);
-        mlcfd::referenceModels::writeSmagorinsky(file, Ck, Ce);
+        std::optional<double> regime;
+        if (readOption(args, "--regime", value)) regime = std::stod(value);
+        mlcfd::referenceModels::writeSmagorinsky(file, Ck, Ce, regime);
     }
     else if (which == "tensorBasisSmagorinsky")
     {
@@ -297,7 +311,9 @@ int create(const std::string& which, const std::string& file, const std::vector<
         if (readOption(args, "--Ck", value)) Ck = std::stod(value);
         if (readOption(args, "--Ce", value)) Ce = std::stod(value);
         if (readOption(args, "--g2", value)) g2 = std::stod(value);
-        mlcfd::referenceModels::writeTensorBasisSmagorinsky(file, g2, Ck, Ce);
+        std::optional<double> regime;
+        if (readOption(args, "--regime", value)) regime = std::stod(value);
+        mlcfd::referenceModels::writeTensorBasisSmagorinsky(file, g2, Ck, Ce, regime);
     }
     else if (which == "jacobi")
     {

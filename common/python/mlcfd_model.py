@@ -37,6 +37,8 @@ ARCHIVE_ENTRY = "mlcfd.json"
 # Inputs of an eddy-viscosity closure, in order (mlcfd::EddyViscosityClosure):
 # invariants of the velocity gradient A made dimensionless with s = |A|.
 EDDY_VISCOSITY_INPUTS = ["trS", "trS2", "trW2", "trS3", "trW2S", "trW2S2"]
+# The optional seventh input, after them: the regime nu/(delta^2 s).
+REGIME_INPUT = "nuRatio"
 
 
 def training_range(rows, levels=QUANTILE_LEVELS, unchecked=()):

@@ -2,16 +2,31 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace mlcfd
 {
 
 const char* const EddyViscosityClosure::kind = "eddyViscosity";
+const char* const EddyViscosityClosure::regimeFeatureName = "nuRatio";
 
 const std::vector<std::string>& EddyViscosityClosure::featureNames()
 {
     static const std::vector<std::string> names{"trS", "trS2", "trW2", "trS3", "trW2S", "trW2S2"};
     return names;
+}
+
+bool EddyViscosityClosure::readsRegime(
+    const ModelMetadata& meta, const std::string& modelPath, const std::string& closure)
+{
+    std::vector<std::string> withRegime = featureNames();
+    withRegime.push_back(regimeFeatureName);
+    if (meta.inputs == featureNames()) return false;
+    if (meta.inputs == withRegime) return true;
+    std::string six;
+    for (const auto& name : featureNames()) six += (six.empty() ? "" : " ") + name;
+    throw ModelError(modelPath, "metadata entry 'inputs' must be (" + six + ") or (" + six + " "
+                                    + regimeFeatureName + ") for " + closure);
 }
 
 EddyViscosityClosure::EddyViscosityClosure(const std::string& modelPath, const ModelOptions& options)
@@ -23,13 +38,7 @@ EddyViscosityClosure::EddyViscosityClosure(const std::string& modelPath, const M
         throw ModelError(modelPath, "metadata entry 'kind' is '" + meta.kind
                                         + "' but an eddy-viscosity closure needs '" + kind + "'");
     }
-    if (meta.inputs != featureNames())
-    {
-        std::string expected;
-        for (const auto& name : featureNames()) expected += (expected.empty() ? "" : " ") + name;
-        throw ModelError(
-            modelPath, "metadata entry 'inputs' must be (" + expected + ") for an eddy-viscosity closure");
-    }
+    regime_ = readsRegime(meta, modelPath, "an eddy-viscosity closure");
     if (meta.outputCount() != 1)
     {
         throw ModelError(modelPath, "metadata entry 'outputs' must name exactly one output"
@@ -97,13 +106,41 @@ void EddyViscosityClosure::computeFeatures(
     }
 }
 
-void EddyViscosityClosure::computeNut(const double* gradU, const double* delta, std::size_t n, double* nut)
+void EddyViscosityClosure::computeInputs(const double* gradU, const double* delta, const double* nu,
+    std::size_t n, bool regime, std::vector<double>& inputs, std::vector<double>& rateScale)
 {
-    features_.resize(featureCount * n);
-    rateScale_.resize(n);
+    rateScale.resize(n);
+    if (!regime)
+    {
+        inputs.resize(featureCount * n);
+        computeFeatures(gradU, n, inputs.data(), rateScale.data());
+        return;
+    }
+    if (nu == nullptr)
+    {
+        throw std::invalid_argument(std::string("closure model reads ") + regimeFeatureName
+                                    + ": the molecular viscosity nu is needed");
+    }
+    // The invariants first (n x 6), then spread to n x 7 from the end.
+    constexpr std::size_t width = featureCount + 1;
+    inputs.resize(width * n);
+    computeFeatures(gradU, n, inputs.data(), rateScale.data());
+    for (std::size_t cell = n; cell-- > 0;)
+    {
+        double* row = inputs.data() + width * cell;
+        std::copy_backward(inputs.data() + featureCount * cell, inputs.data() + featureCount * (cell + 1),
+            row + featureCount);
+        const double s = rateScale[cell];
+        row[featureCount] = s > 0 ? nu[cell] / (delta[cell] * delta[cell] * s) : 0.0;
+    }
+}
+
+void EddyViscosityClosure::computeNut(
+    const double* gradU, const double* delta, const double* nu, std::size_t n, double* nut)
+{
     nutStar_.resize(n);
-    computeFeatures(gradU, n, features_.data(), rateScale_.data());
-    model_.evaluate(features_.data(), n, featureCount, nutStar_.data(), 1);
+    computeInputs(gradU, delta, nu, n, regime_, features_, rateScale_);
+    model_.evaluate(features_.data(), n, model_.inputCount(), nutStar_.data(), 1);
     for (std::size_t cell = 0; cell < n; ++cell)
     {
         // nu_t >= 0 by construction: backscatter through negative viscosity

@@ -45,7 +45,7 @@ namespace
 // EddyViscosityClosure's units: sqrt(k) = delta s g with a = Ce,
 // b = 2/3 trS, c = 2 Ck (trS2 - trS^2/3), g = (-b + sqrt(b^2 + 4ac))/(2a),
 // and nu_t = Ck delta sqrt(k) = Ck g delta^2 s.
-std::string smagorinskyNutStar(double Ck, double Ce)
+std::string smagorinskyNutStar(double Ck, double Ce, std::optional<double> regime)
 {
     std::ostringstream src;
     src.precision(17);
@@ -58,38 +58,53 @@ std::string smagorinskyNutStar(double Ck, double Ce)
         << "    c = 2.0*Ck*devDD\n"
         << "    g = (-b + torch.sqrt(b*b + 4.0*Ce*c))/(2.0*Ce)\n"
         << "    nutStar = Ck*g\n";
+    if (regime) src << "    nutStar = nutStar - " << *regime << "*x[:, 6:7]\n";
     return src.str();
+}
+
+// The closure inputs, units and constants shared by the Smagorinsky models.
+ModelMetadata smagorinskyMetadata(double Ck, double Ce, std::optional<double> regime)
+{
+    ModelMetadata m;
+    m.inputs = EddyViscosityClosure::featureNames();
+    m.constants = {{"Ck", Ck}, {"Ce", Ce}};
+    if (regime)
+    {
+        m.inputs.push_back(EddyViscosityClosure::regimeFeatureName);
+        m.constants["regime"] = *regime;
+    }
+    for (const auto& name : m.inputs) m.units[name] = "1";
+    return m;
 }
 
 } // namespace
 
-void writeSmagorinsky(const std::string& path, double Ck, double Ce)
+void writeSmagorinsky(const std::string& path, double Ck, double Ce, std::optional<double> regime)
 {
-    ModelMetadata m;
+    ModelMetadata m = smagorinskyMetadata(Ck, Ce, regime);
     m.kind = EddyViscosityClosure::kind;
     m.description = "Smagorinsky eddy viscosity (OpenFOAM's formulation), written by C++";
-    m.inputs = EddyViscosityClosure::featureNames();
+    if (regime) m.description += ", minus regime*nuRatio";
     m.outputs = {"nutStar"};
-    for (const auto& name : m.inputs) m.units[name] = "1";
     m.units["nutStar"] = "1 (nu_t/(delta^2 |grad U|))";
-    m.constants = {{"Ck", Ck}, {"Ce", Ce}};
-    writeModel(path, smagorinskyNutStar(Ck, Ce) + "    return nutStar\n", m);
+    writeModel(path, smagorinskyNutStar(Ck, Ce, regime) + "    return nutStar\n", m);
 }
 
-void writeTensorBasisSmagorinsky(const std::string& path, double g2, double Ck, double Ce)
+void writeTensorBasisSmagorinsky(
+    const std::string& path, double g2, double Ck, double Ce, std::optional<double> regime)
 {
     std::ostringstream ret;
     ret.precision(17);
     ret << "    return torch.cat([-2.0*nutStar, " << g2 << "*torch.ones_like(nutStar)], 1)\n";
 
-    ModelMetadata m;
+    ModelMetadata m = smagorinskyMetadata(Ck, Ce, regime);
     m.kind = TensorBasisClosure::kind;
     m.description = "Smagorinsky as a tensor-basis closure (g1 = -2 nutStar) plus a"
                     " constant g2, written by C++";
-    m.inputs = EddyViscosityClosure::featureNames();
+    if (regime) m.description += "; nutStar minus regime*nuRatio";
     m.outputs = TensorBasisClosure::outputNames(2);
-    m.constants = {{"Ck", Ck}, {"Ce", Ce}, {"g2", g2}};
-    writeModel(path, smagorinskyNutStar(Ck, Ce) + ret.str(), m);
+    m.constants["g2"] = g2;
+    writeModel(path, smagorinskyNutStar(Ck, Ce, regime) + ret.str(), m);
 }
 
 void writeJacobi(const std::string& path)

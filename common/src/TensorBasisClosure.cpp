@@ -73,11 +73,7 @@ TensorBasisClosure::TensorBasisClosure(const std::string& modelPath, const Model
         throw ModelError(modelPath,
             "metadata entry 'kind' is '" + meta.kind + "' but a tensor-basis closure needs '" + kind + "'");
     }
-    if (meta.inputs != EddyViscosityClosure::featureNames())
-    {
-        throw ModelError(modelPath, "metadata entry 'inputs' must be the six invariants"
-                                    " of an eddy-viscosity closure (trS trS2 trW2 trS3 trW2S trW2S2)");
-    }
+    regime_ = EddyViscosityClosure::readsRegime(meta, modelPath, "a tensor-basis closure");
     if (meta.outputCount() > maxBasis || meta.outputs != outputNames(meta.outputCount()))
     {
         throw ModelError(modelPath, "metadata entry 'outputs' must be g1 .. gN with N <= 10"
@@ -131,21 +127,19 @@ void TensorBasisClosure::basis(const double S[9], const double W[9], double T[ma
     combine(WS2W2, W2S2W, -1, T[9]);
 }
 
-void TensorBasisClosure::evaluate(const double* gradU, std::size_t n)
+void TensorBasisClosure::evaluate(const double* gradU, const double* delta, const double* nu, std::size_t n)
 {
     const std::size_t count = basisCount();
-    features_.resize(EddyViscosityClosure::featureCount * n);
-    rateScale_.resize(n);
     coefficients_.resize(count * n);
-    EddyViscosityClosure::computeFeatures(gradU, n, features_.data(), rateScale_.data());
-    model_.evaluate(features_.data(), n, EddyViscosityClosure::featureCount, coefficients_.data(), count);
+    EddyViscosityClosure::computeInputs(gradU, delta, nu, n, regime_, features_, rateScale_);
+    model_.evaluate(features_.data(), n, model_.inputCount(), coefficients_.data(), count);
 }
 
 void TensorBasisClosure::computeTotalStress(
-    const double* gradU, const double* delta, std::size_t n, double* tau)
+    const double* gradU, const double* delta, const double* nu, std::size_t n, double* tau)
 {
     std::vector<double> nut(n), extra(6 * n);
-    computeStress(gradU, delta, n, nut.data(), extra.data());
+    computeStress(gradU, delta, nu, n, nut.data(), extra.data());
     for (std::size_t cell = 0; cell < n; ++cell)
     {
         const double* A = gradU + 9 * cell;
@@ -155,9 +149,9 @@ void TensorBasisClosure::computeTotalStress(
 }
 
 void TensorBasisClosure::computeStress(
-    const double* gradU, const double* delta, std::size_t n, double* nut, double* tauExtra)
+    const double* gradU, const double* delta, const double* nu, std::size_t n, double* nut, double* tauExtra)
 {
-    evaluate(gradU, n);
+    evaluate(gradU, delta, nu, n);
     const std::size_t count = basisCount();
 
     for (std::size_t cell = 0; cell < n; ++cell)

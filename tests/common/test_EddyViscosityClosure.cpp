@@ -104,7 +104,7 @@ TEST(EddyViscosityClosure, SmagorinskyModelEqualsOpenFOAMsFormula)
         std::copy(A.begin(), A.end(), gradU.begin() + 9 * i);
         delta[i] = 0.01 * (1 + i % 7);
     }
-    closure.computeNut(gradU.data(), delta.data(), n, nut.data());
+    closure.computeNut(gradU.data(), delta.data(), nullptr, n, nut.data());
     for (std::size_t i = 0; i < n; ++i)
     {
         Tensor A;
@@ -123,8 +123,8 @@ TEST(EddyViscosityClosure, PythonSmagorinskyEqualsCppSmagorinsky)
     const std::size_t n = 100;
     std::vector<double> gradU(9 * n), delta(n, 0.02), a(n), b(n);
     for (double& x : gradU) x = std::normal_distribution<double>()(rng);
-    cpp.computeNut(gradU.data(), delta.data(), n, a.data());
-    py.computeNut(gradU.data(), delta.data(), n, b.data());
+    cpp.computeNut(gradU.data(), delta.data(), nullptr, n, a.data());
+    py.computeNut(gradU.data(), delta.data(), nullptr, n, b.data());
     for (std::size_t i = 0; i < n; ++i) EXPECT_NEAR(a[i], b[i], 1e-15 * std::abs(a[i]));
 }
 
@@ -134,7 +134,7 @@ TEST(EddyViscosityClosure, ZeroGradientGivesZeroViscosity)
     const std::vector<double> gradU(9, 0.0);
     const double delta = 0.1;
     double nut = -1;
-    closure.computeNut(gradU.data(), &delta, 1, &nut);
+    closure.computeNut(gradU.data(), &delta, nullptr, 1, &nut);
     EXPECT_EQ(nut, 0.0);
 }
 
@@ -153,7 +153,7 @@ TEST(EddyViscosityClosure, NegativeModelOutputIsClippedToZero)
     const Tensor A{1, 2, 3, 4, 5, 6, 7, 8, 10};
     const double delta = 0.1;
     double nut = -1;
-    closure.computeNut(A.data(), &delta, 1, &nut);
+    closure.computeNut(A.data(), &delta, nullptr, 1, &nut);
     EXPECT_EQ(nut, 0.0);
 }
 
@@ -175,4 +175,77 @@ TEST(EddyViscosityClosure, RejectsModelsWithOtherInputs)
         "    return x[:, 0:1]\n",
         m);
     EXPECT_MODEL_ERROR(EddyViscosityClosure{file}, file, "'inputs' must be (trS trS2");
+    EXPECT_MODEL_ERROR(EddyViscosityClosure{file}, file, "trW2S2 nuRatio)");
+}
+
+TEST(EddyViscosityClosure, RegimeInputIsViscosityOverDeltaSquaredRate)
+{
+    std::mt19937_64 rng(5);
+    for (int trial = 0; trial < 20; ++trial)
+    {
+        const Tensor A = randomTensor(rng, 80.0);
+        const Tensor Q = rotation(0.7 + trial, -1.0, 2.0, 0.3 * trial);
+        const Tensor rotated = multiply(multiply(Q, A), transpose(Q));
+        Tensor scaled = A;
+        for (double& x : scaled) x *= 250.0; // time in other units: nu scales alike
+        const double delta = 0.01 * (1 + trial % 3), nu = 1.5e-5 * (1 + trial);
+        const double nus[3] = {nu, nu, 250.0 * nu}, deltas[3] = {delta, delta, delta};
+        std::vector<double> gradU(A.begin(), A.end());
+        gradU.insert(gradU.end(), rotated.begin(), rotated.end());
+        gradU.insert(gradU.end(), scaled.begin(), scaled.end());
+        std::vector<double> inputs, rate;
+        EddyViscosityClosure::computeInputs(gradU.data(), deltas, nus, 3, true, inputs, rate);
+        ASSERT_EQ(inputs.size(), 21u);
+
+        double AA = 0;
+        for (double x : A) AA += x * x;
+        EXPECT_NEAR(inputs[6], nu / (delta * delta * std::sqrt(AA)), 1e-14 * inputs[6]);
+        const auto f = features(A);
+        for (std::size_t k = 0; k < 6; ++k) EXPECT_EQ(inputs[k], f[k]) << "invariant " << k;
+        // Rotated and rescaled: the same seven inputs.
+        for (std::size_t k = 0; k < 7; ++k)
+        {
+            EXPECT_NEAR(inputs[7 + k], inputs[k], 1e-12 * std::max(1.0, std::abs(inputs[k]))) << k;
+            EXPECT_NEAR(inputs[14 + k], inputs[k], 1e-12 * std::max(1.0, std::abs(inputs[k]))) << k;
+        }
+    }
+    const std::vector<double> zero(9, 0.0);
+    const double delta = 0.1, nu = 1e-5;
+    std::vector<double> inputs, rate;
+    EddyViscosityClosure::computeInputs(zero.data(), &delta, &nu, 1, true, inputs, rate);
+    for (double x : inputs) EXPECT_EQ(x, 0.0);
+}
+
+TEST(EddyViscosityClosure, RegimeSmagorinskyIsSmagorinskyMinusBNu)
+{
+    const std::string zeroFile = mlcfd_test::scratchFile("smagorinsky_regime0.pt");
+    const std::string twoFile = mlcfd_test::scratchFile("smagorinsky_regime2.pt");
+    mlcfd::referenceModels::writeSmagorinsky(zeroFile, 0.094, 1.048, 0.0);
+    mlcfd::referenceModels::writeSmagorinsky(twoFile, 0.094, 1.048, 2.0);
+    EddyViscosityClosure zero(zeroFile), two(twoFile), plain(smagorinskyFile());
+    ASSERT_TRUE(zero.readsRegime());
+    ASSERT_FALSE(plain.readsRegime());
+    std::mt19937_64 rng(6);
+    const std::size_t n = 400;
+    std::vector<double> gradU(9 * n), delta(n, 0.02), nu(n), a(n), b(n), c(n);
+    for (std::size_t i = 0; i < n; ++i)
+    {
+        const Tensor A = randomTensor(rng, 20.0);
+        std::copy(A.begin(), A.end(), gradU.begin() + 9 * i);
+        // From nu << nu_t to nu > nu_t/2 (then B nu clips nu_t to 0).
+        nu[i] = smagorinskyNut(A, delta[i]) * std::pow(10.0, -3.0 + 3.5 * i / n);
+    }
+    plain.computeNut(gradU.data(), delta.data(), nullptr, n, a.data());
+    zero.computeNut(gradU.data(), delta.data(), nu.data(), n, b.data());
+    two.computeNut(gradU.data(), delta.data(), nu.data(), n, c.data());
+    std::size_t clipped = 0;
+    for (std::size_t i = 0; i < n; ++i)
+    {
+        EXPECT_NEAR(b[i], a[i], 1e-14 * a[i]) << "cell " << i;
+        EXPECT_NEAR(c[i], std::max(0.0, a[i] - 2 * nu[i]), 1e-12 * a[i]) << "cell " << i;
+        clipped += c[i] == 0;
+    }
+    EXPECT_GT(clipped, n / 10);
+    EXPECT_LT(clipped, n / 2);
+    EXPECT_THROW(two.computeNut(gradU.data(), delta.data(), nullptr, n, c.data()), std::invalid_argument);
 }

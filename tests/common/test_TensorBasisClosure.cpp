@@ -83,8 +83,8 @@ TEST(TensorBasisClosure, RotatingTheInputRotatesTheStress)
         const Tensor rotatedA = multiply(multiply(Q, A), transpose(Q));
         const double delta = 0.03;
         double tau[6], tauRotated[6];
-        closure.computeTotalStress(A.data(), &delta, 1, tau);
-        closure.computeTotalStress(rotatedA.data(), &delta, 1, tauRotated);
+        closure.computeTotalStress(A.data(), &delta, nullptr, 1, tau);
+        closure.computeTotalStress(rotatedA.data(), &delta, nullptr, 1, tauRotated);
         const Tensor expected = multiply(multiply(Q, fromSymm(tau)), transpose(Q));
         const Tensor found = fromSymm(tauRotated);
         double scale = 0;
@@ -105,7 +105,7 @@ TEST(TensorBasisClosure, SplitIsExactWithNonNegativeViscosity)
     const std::size_t n = 200, F = mlcfd::EddyViscosityClosure::featureCount;
     std::vector<double> gradU(9 * n), delta(n, 0.05), nut(n), extra(6 * n), tau(6 * n);
     for (double& a : gradU) a = normal(rng);
-    closure.computeStress(gradU.data(), delta.data(), n, nut.data(), extra.data());
+    closure.computeStress(gradU.data(), delta.data(), nullptr, n, nut.data(), extra.data());
 
     // The model's stress assembled independently: delta^2 s^2 sum g_n T_n.
     std::vector<double> features(F * n), s(n), g(10 * n);
@@ -153,8 +153,8 @@ TEST(TensorBasisClosure, SmagorinskyIsTheOneTermCase)
     const std::size_t n = 300;
     std::vector<double> gradU(9 * n), delta(n, 0.02), nutA(n), nutB(n), extra(6 * n);
     for (double& a : gradU) a = normal(rng);
-    tensorBasis.computeStress(gradU.data(), delta.data(), n, nutA.data(), extra.data());
-    eddy.computeNut(gradU.data(), delta.data(), n, nutB.data());
+    tensorBasis.computeStress(gradU.data(), delta.data(), nullptr, n, nutA.data(), extra.data());
+    eddy.computeNut(gradU.data(), delta.data(), nullptr, n, nutB.data());
     for (std::size_t c = 0; c < n; ++c)
     {
         EXPECT_NEAR(nutA[c], nutB[c], 1e-14 * nutB[c]);
@@ -174,4 +174,49 @@ TEST(TensorBasisClosure, RejectsOtherOutputs)
         "    return x[:, 0:2]\n",
         m);
     EXPECT_MODEL_ERROR(TensorBasisClosure{file}, file, "'outputs' must be g1 .. gN");
+}
+
+TEST(TensorBasisClosure, RegimeInputReachesTheModelAndKeepsTheStressObjective)
+{
+    const std::string tb = mlcfd_test::scratchFile("tb_smagorinsky_regime.pt");
+    const std::string ev = mlcfd_test::scratchFile("ev_smagorinsky_regime.pt");
+    mlcfd::referenceModels::writeTensorBasisSmagorinsky(tb, 0.05, 0.094, 1.048, 2.0);
+    mlcfd::referenceModels::writeSmagorinsky(ev, 0.094, 1.048, 2.0);
+    TensorBasisClosure tensorBasis(tb);
+    mlcfd::EddyViscosityClosure eddy(ev);
+    ASSERT_TRUE(tensorBasis.readsRegime());
+    std::mt19937_64 rng(9);
+    std::normal_distribution<double> normal(0, 10);
+    const std::size_t n = 300;
+    std::vector<double> gradU(9 * n), delta(n, 0.02), nu(n), nutA(n), nutB(n), extra(6 * n);
+    for (double& a : gradU) a = normal(rng);
+    for (std::size_t c = 0; c < n; ++c) nu[c] = 1e-4 * (1 + c % 10); // nu_t ~ 1e-3 here
+    tensorBasis.computeStress(gradU.data(), delta.data(), nu.data(), n, nutA.data(), extra.data());
+    eddy.computeNut(gradU.data(), delta.data(), nu.data(), n, nutB.data());
+    std::size_t clipped = 0;
+    for (std::size_t c = 0; c < n; ++c)
+    {
+        EXPECT_NEAR(nutA[c], nutB[c], 1e-14 * std::max(nutB[c], 1e-3));
+        clipped += nutB[c] == 0;
+    }
+    EXPECT_GT(clipped, 0u);
+    EXPECT_LT(clipped, n);
+
+    for (int trial = 0; trial < 10; ++trial)
+    {
+        Tensor A;
+        for (double& a : A) a = normal(rng);
+        const Tensor Q = rotation(0.2 + trial, -1, 2, 0.4 * trial);
+        const Tensor rotatedA = multiply(multiply(Q, A), transpose(Q));
+        const double d = 0.03, viscosity = 2e-4;
+        double tau[6], tauRotated[6];
+        tensorBasis.computeTotalStress(A.data(), &d, &viscosity, 1, tau);
+        tensorBasis.computeTotalStress(rotatedA.data(), &d, &viscosity, 1, tauRotated);
+        const Tensor expected = multiply(multiply(Q, fromSymm(tau)), transpose(Q));
+        const Tensor found = fromSymm(tauRotated);
+        double scale = 0;
+        for (double t : expected) scale = std::max(scale, std::abs(t));
+        ASSERT_GT(scale, 0);
+        for (int k = 0; k < 9; ++k) EXPECT_NEAR(found[k], expected[k], 1e-12 * scale) << trial << " " << k;
+    }
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Compare the internal fields of two OpenFOAM ASCII field files.
 
-    compareFields.py FILE_A FILE_B --rtol 1e-10 [--min-max 1e-12]
+    compareFields.py FILE_A FILE_B --rtol 1e-10 [--min-max 1e-12] [--minus X]
 
 Passes (exit 0) when max|a - b| <= rtol * max|b|; prints the numbers either
-way. Fails when a field is uniform zero (max|b| < --min-max), since equality
+way. --minus X compares a with max(0, b - X) instead (a viscosity lowered by
+X and clipped at 0; X may be an expression such as 2*1e-05). Fails when a field is uniform zero (max|b| < --min-max), since equality
 of two zero fields proves nothing.
 """
 import argparse
@@ -34,9 +35,14 @@ def main():
     parser.add_argument("b")
     parser.add_argument("--rtol", type=float, required=True)
     parser.add_argument("--min-max", type=float, default=1e-300)
+    parser.add_argument("--minus", default=None)
     args = parser.parse_args()
 
     a, b = read_internal_field(args.a), read_internal_field(args.b)
+    if args.minus is not None:
+        factors = [float(x) for x in args.minus.split("*")]
+        b = np.maximum(0.0, b - np.prod(factors))
+        print(f"comparing with max(0, b - {np.prod(factors):g})")
     if a.shape != b.shape:
         sys.exit(f"shapes differ: {a.shape} vs {b.shape}")
     scale = np.abs(b).max()

@@ -104,25 +104,29 @@ def run_tool(*args):
     return subprocess.run([TOOL] + list(args), check=True, capture_output=True, text=True).stdout
 
 
-def cpp_closure(model, grad, delta, tag):
+def cpp_closure(model, grad, delta, tag, nu=None):
     path = os.path.join(WORK, f"gradients_{tag}.csv")
     with open(path, "w") as out:
-        for g, d in zip(grad.tolist(), delta.tolist()):
-            out.write(",".join(repr(x) for x in g + [d]) + "\n")
+        for i, (g, d) in enumerate(zip(grad.tolist(), delta.tolist())):
+            out.write(",".join(repr(x) for x in g + [d] + ([float(nu[i])] if nu is not None else [])) + "\n")
     values = [[float(x) for x in line.split()] for line in run_tool("closure", model, path).splitlines()
               if line and not line.startswith("#")]
     values = torch.tensor(values, dtype=torch.float64)
     return values[:, 0], values[:, 1:]
 
 
-def python_closure(model, grad, delta):
-    """The closure as train_closures.py computes it, from the saved model."""
+def python_closure(model, grad, delta, nu=None):
+    """The closure as train_closures.py computes it, from the saved model
+    (with @p nu the regime input nuRatio too)."""
     extra = {"mlcfd.json": ""}
     module = torch.jit.load(model, _extra_files=extra)
     meta = json.loads(extra["mlcfd.json"])
     mean = torch.tensor(meta["input_mean"], dtype=torch.float64)
     std = torch.tensor(meta["input_std"], dtype=torch.float64)
-    features, _ = sgsdata.invariants(grad)
+    features, rate = sgsdata.invariants(grad)
+    if nu is not None:
+        features = train_closures.with_regime({"features": features, "rate": rate, "delta": delta,
+                                               "nu": nu})["features"]
     # A float32 model sees float32 inputs, as the C++ core gives it.
     dtype = torch.float32 if meta["dtype"] == "float32" else torch.float64
 
@@ -236,6 +240,36 @@ class Pipeline(unittest.TestCase):
         (saved, weights), (recorded, copied) = entries(model), entries(copy)
         self.assertEqual(saved, recorded)
         self.assertTrue(all(torch.equal(a, b) for a, b in zip(weights, copied)))
+
+    def test_regime_input_is_trained_read_and_used(self):
+        """train_closures.py --regime: both models declare nuRatio, record
+        its range, agree with the C++ core given nu, and depend on it."""
+        models, report = os.path.join(WORK, "regime_models"), os.path.join(WORK, "regime_report")
+        log = subprocess.run([sys.executable, os.path.join(REPO, "training", "les", "train_closures.py"),
+                              os.path.join(WORK, "dataset.pt"), "--epochs", "2", "--regime",
+                              "--models", models, "--report", report],
+                             check=True, capture_output=True, text=True).stdout
+        self.assertIn("nuRatio from", log)
+        rows = self.dataset["rows"]
+        held = (rows["split"] == 1) & (rows["filter"] == 0)
+        nu = rows["nu"][held][:300]
+        for kind in ("eddyViscosity", "tensorBasis"):
+            model = os.path.join(models, f"{kind}.pt")
+            inspect = run_tool("inspect", model)
+            self.assertIn("nuRatio", inspect)
+            nut, tau_cpp = cpp_closure(model, self.grad, self.delta, f"regime_{kind}", nu)
+            tau_py = python_closure(model, self.grad, self.delta, nu)
+            error = (sgsdata.deviatoric(tau_cpp) - tau_py).abs().max()/tau_py.abs().max()
+            self.assertLess(float(error), tolerance(model), kind)
+            # Ten times the viscosity: another regime, another stress.
+            _, tau_other = cpp_closure(model, self.grad, self.delta, f"regime10_{kind}", 10*nu)
+            change = (tau_other - tau_cpp).abs().max()/tau_cpp.abs().max()
+            self.assertGreater(float(change), 1e-3, kind)
+        # A model without the input refuses an 11th column, not silently ignoring it.
+        bad = subprocess.run([TOOL, "closure", os.path.join(WORK, "models", "eddyViscosity.pt"),
+                              os.path.join(WORK, "gradients_regime_eddyViscosity.csv")],
+                             capture_output=True, text=True)
+        self.assertNotEqual(bad.returncode, 0)
 
     def test_rotating_the_gradient_rotates_the_trained_stress(self):
         model = os.path.join(WORK, "models", "tensorBasis.pt")

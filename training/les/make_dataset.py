@@ -30,7 +30,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     filters = ["box", "spectral"]
-    columns = {k: [] for k in ("features", "gradU", "tau", "delta", "rate", "scale", "weight",
+    columns = {k: [] for k in ("features", "gradU", "tau", "delta", "rate", "scale", "nu", "weight",
                                "split", "filter", "grid", "snapshot")}
     ubar_store = {}
     labels = []
@@ -69,6 +69,8 @@ def main(argv=None):
                     columns["delta"].append(delta)
                     columns["rate"].append(rate[keep])
                     columns["scale"].append(scale)
+                    # The DNS viscosity: train_closures.py --regime derives nuRatio.
+                    columns["nu"].append(torch.full((m,), float(run["nu"]), dtype=torch.float64))
                     # Every (snapshot, grid) weighs the same in the loss.
                     columns["weight"].append(torch.full((m,), 1.0/m, dtype=torch.float64))
                     for name, value in (("split", split), ("filter", f_index), ("grid", grid),

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Train mlcfd's LES closures on filtered DNS and write the a-priori report.
 
-    train_closures.py DATASET --models DIR --report DIR [--epochs 40] [--seed 0]
+    train_closures.py DATASET --models DIR --report DIR [--epochs 40] [--seed 0] [--regime]
 
 DATASET comes from make_dataset.py. Two models are trained on the rows
 marked "train" (box filter, every LES grid, each grid weighted equally):
@@ -17,6 +17,10 @@ marked "train" (box filter, every LES grid, each grid weighted equally):
   g_1 = -0.1 softplus(.) <= 0 and g_2..g_N free (N = --basis-count),
   tau = delta^2 s^2 sum g_n T_n, trained on the deviatoric stress plus the
   same dissipation term.
+
+With --regime both models also read nuRatio = nu/(delta^2 s), the inverse
+Reynolds number of the filter scale (mlcfd::EddyViscosityClosure's seventh
+input; the networks see its log10, standardised inside them).
 
 The report (apriori.md, loss curves and scatter PNGs) evaluates them on the
 held-out rows beside Smagorinsky (OpenFOAM's coefficients) and dynamic
@@ -40,37 +44,74 @@ import sgsdata  # noqa: E402
 FEATURES_USED = [1, 3, 4, 5]  # trS2, trS3, trW2S, trW2S2; trS ~ 0, trW2 = trS2 - 1
 
 
-class EddyViscosityNet(torch.nn.Module):
-    """nutStar = scale softplus(MLP(invariants)) >= 0."""
+REGIME_COLUMN = len(mlcfd_model.EDDY_VISCOSITY_INPUTS)
 
-    def __init__(self, width=16, scale=0.05):
+
+class ClosureInputs(torch.nn.Module):
+    """The invariants the networks use and, with a regime (shift, scale of
+    log10 nuRatio over the training rows), its standardised logarithm: nuRatio
+    spans decades, so the file's own normalisation of it is the identity."""
+
+    def __init__(self, regime=None):
+        super().__init__()
+        self.regime = regime is not None
+        self.shift, self.scale = regime if regime is not None else (0.0, 1.0)
+        self.count = len(FEATURES_USED) + (1 if self.regime else 0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = x[:, [1, 3, 4, 5]]
+        if self.regime:
+            r = (torch.log10(torch.clamp(x[:, 6:7], min=1e-30)) - self.shift)/self.scale
+            z = torch.cat((z, r), dim=1)
+        return z
+
+
+class EddyViscosityNet(torch.nn.Module):
+    """nutStar = scale softplus(MLP(invariants [, log nuRatio])) >= 0."""
+
+    def __init__(self, width=16, scale=0.05, regime=None):
         super().__init__()
         self.scale = scale
+        self.inputs = ClosureInputs(regime)
         self.mlp = torch.nn.Sequential(
-            torch.nn.Linear(len(FEATURES_USED), width), torch.nn.Tanh(),
+            torch.nn.Linear(self.inputs.count, width), torch.nn.Tanh(),
             torch.nn.Linear(width, width), torch.nn.Tanh(),
             torch.nn.Linear(width, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        z = self.mlp(x[:, [1, 3, 4, 5]])
+        z = self.mlp(self.inputs(x))
         return self.scale*torch.nn.functional.softplus(z)
 
 
 class TensorBasisNet(torch.nn.Module):
     """g_1 = -scale softplus(.) <= 0 (dissipative eddy viscosity), g_2.. free."""
 
-    def __init__(self, count, width=16, scale=0.1):
+    def __init__(self, count, width=16, scale=0.1, regime=None):
         super().__init__()
         self.scale = scale
+        self.inputs = ClosureInputs(regime)
         self.mlp = torch.nn.Sequential(
-            torch.nn.Linear(len(FEATURES_USED), width), torch.nn.Tanh(),
+            torch.nn.Linear(self.inputs.count, width), torch.nn.Tanh(),
             torch.nn.Linear(width, width), torch.nn.Tanh(),
             torch.nn.Linear(width, count))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        z = self.mlp(x[:, [1, 3, 4, 5]])
+        z = self.mlp(self.inputs(x))
         g1 = -self.scale*torch.nn.functional.softplus(z[:, 0:1])
         return torch.cat((g1, self.scale*z[:, 1:]), dim=1)
+
+
+def with_regime(rows):
+    """@p rows with nuRatio = nu/(delta^2 s) appended to the features."""
+    if "nu" not in rows:
+        sys.exit("train_closures: --regime needs the DNS viscosity per row, which this dataset"
+                 " lacks: rebuild it with make_dataset.py")
+    rows = dict(rows)
+    rate = rows["rate"]
+    ratio = torch.where(rate > 0, rows["nu"]/(rows["delta"]**2*torch.clamp(rate, min=1e-300)),
+                        torch.zeros_like(rate))
+    rows["features"] = torch.cat((rows["features"], ratio.view(-1, 1)), dim=1)
+    return rows
 
 
 # --- closures as functions of the data columns -------------------------------
@@ -200,10 +241,10 @@ def with_norms(rows):
     return rows
 
 
-def train(kind, train_rows, valid_rows, mean, std, epochs, seed, basis_count, width, log):
+def train(kind, train_rows, valid_rows, mean, std, epochs, seed, basis_count, width, log, regime=None):
     torch.manual_seed(seed)
-    module = (EddyViscosityNet(width) if kind == "eddyViscosity"
-              else TensorBasisNet(basis_count, width)).double()
+    module = (EddyViscosityNet(width, regime=regime) if kind == "eddyViscosity"
+              else TensorBasisNet(basis_count, width, regime=regime)).double()
     optimiser = torch.optim.Adam(module.parameters(), lr=3e-3)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, epochs)
     n = train_rows["features"].shape[0]
@@ -241,25 +282,33 @@ def train(kind, train_rows, valid_rows, mean, std, epochs, seed, basis_count, wi
 UNUSED_INPUTS = (0, 2)
 
 
+def input_names(rows):
+    """The models' inputs: the invariants, and nuRatio where the rows have it."""
+    names = list(mlcfd_model.EDDY_VISCOSITY_INPUTS)
+    if rows["features"].shape[1] > REGIME_COLUMN:
+        names.append(mlcfd_model.REGIME_INPUT)
+    return names
+
+
 def training_range(train_rows):
-    """The "training_range" metadata entry of the invariants the closures
-    were trained on."""
-    names = mlcfd_model.EDDY_VISCOSITY_INPUTS
+    """The "training_range" metadata entry of the inputs the closures were
+    trained on."""
+    names = input_names(train_rows)
     return mlcfd_model.training_range(train_rows["features"],
                                       unchecked=[names[i] for i in UNUSED_INPUTS])
 
 
-def save_model(kind, module, path, mean, std, description, basis_count, dtype, input_range):
+def save_model(kind, module, path, mean, std, description, basis_count, dtype, input_range, inputs):
     """Save @p module (trained in float64) in @p dtype: float32 halves the
     inference time inside the LES (Debian's LibTorch uses the reference BLAS)."""
     outputs = (["nutStar"] if kind == "eddyViscosity"
                else [f"g{i + 1}" for i in range(basis_count)])
     if dtype == "float32":
         module = copy.deepcopy(module).float()
-    units = {name: "1" for name in mlcfd_model.EDDY_VISCOSITY_INPUTS}
+    units = {name: "1" for name in inputs}
     units.update({name: "1" for name in outputs})
     mlcfd_model.save(module, path, kind=kind, description=description,
-                     inputs=mlcfd_model.EDDY_VISCOSITY_INPUTS, outputs=outputs,
+                     inputs=inputs, outputs=outputs,
                      input_mean=mean.tolist(), input_std=std.tolist(), units=units,
                      dtype=dtype, training_range=input_range)
 
@@ -314,6 +363,8 @@ def main(argv=None):
     parser.add_argument("--kinds", nargs="+", default=["eddyViscosity", "tensorBasis"],
                         choices=["eddyViscosity", "tensorBasis"])
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--regime", action="store_true",
+                        help="the models also read nuRatio = nu/(delta^2 |grad U|)")
     parser.add_argument("--record-range", nargs="+", metavar="MODEL",
                         help="only write the training range of DATASET into these existing"
                              " model files (networks unchanged) and stop")
@@ -326,6 +377,8 @@ def main(argv=None):
     if not os.path.isfile(args.dataset):
         sys.exit(f"train_closures: {args.dataset}: no such file (write it with make_dataset.py)")
     data = torch.load(args.dataset)
+    if args.regime:
+        data["rows"] = with_regime(data["rows"])
     rows = data["rows"]
     train_mask = (rows["split"] == 0) & (rows["filter"] == 0)
     valid_mask = (rows["split"] == 1) & (rows["filter"] == 0)
@@ -344,6 +397,13 @@ def main(argv=None):
     std = train_rows["features"].std(0)
     for unused in UNUSED_INPUTS:
         mean[unused], std[unused] = 0.0, 1.0
+    regime = None
+    if args.regime:
+        mean[REGIME_COLUMN], std[REGIME_COLUMN] = 0.0, 1.0
+        logs = torch.log10(torch.clamp(train_rows["features"][:, REGIME_COLUMN], min=1e-30))
+        regime = (float(logs.mean()), max(float(logs.std()), 0.1))
+        print(f"train_closures: nuRatio from {10**float(logs.min()):.3g} to {10**float(logs.max()):.3g}"
+              f" in the training rows", flush=True)
     print(f"train_closures: {int(train_mask.sum())} training rows, {int(valid_mask.sum())}"
           f" held-out rows (box filter; grids {data['grids']})", flush=True)
 
@@ -352,14 +412,15 @@ def main(argv=None):
     source = data["description"]
     for kind in args.kinds:
         module, history = train(kind, train_rows, valid_rows, mean, std, args.epochs,
-                                args.seed, args.basis_count, args.width, print)
+                                args.seed, args.basis_count, args.width, print, regime)
         histories[kind] = history
         models[kind] = module
         path = os.path.join(args.models, f"{kind}.pt")
         save_model(kind, module, path, mean, std,
                    f"learned {kind} closure, trained by training/les/train_closures.py"
-                   f" (seed {args.seed}, {args.epochs} epochs) on {source}",
-                   args.basis_count, args.dtype, input_range)
+                   f" (seed {args.seed}, {args.epochs} epochs{', regime input' if regime else ''})"
+                   f" on {source}",
+                   args.basis_count, args.dtype, input_range, input_names(train_rows))
         print(f"train_closures: wrote {path}", flush=True)
     plot_losses(histories, os.path.join(args.report, "loss_curves.png"))
     write_report(data, models, mean, std, histories, args)

@@ -3,6 +3,7 @@
 #define MLCFD_EDDY_VISCOSITY_CLOSURE_H
 
 #include "mlcfd/Model.h"
+#include "mlcfd/ModelMetadata.h"
 
 #include <string>
 #include <vector>
@@ -24,24 +25,52 @@ namespace mlcfd
 ///
 ///     nu_t = max(0, nutStar) delta^2 s.
 ///
-/// Where A = 0 the features are 0 and nu_t = 0.
+/// A model may declare a seventh input, the regime
+///
+///     nuRatio = nu/(delta^2 s)
+///
+/// (nu the molecular viscosity): the inverse Reynolds number of the filter
+/// scale, which the invariants cannot carry (they are the same at every
+/// Reynolds number); (delta/eta)^(4/3) ~ 1/nuRatio in equilibrium. It is as
+/// frame-invariant as s. Where A = 0 the features, nuRatio included, are 0
+/// and nu_t = 0.
 class EddyViscosityClosure
 {
 public:
     static constexpr std::size_t featureCount = 6;
-    /// Input names a model of this kind must declare, in order.
+    /// The six invariants' names, in order: the inputs of every model.
     static const std::vector<std::string>& featureNames();
+    /// The optional seventh input.
+    static const char* const regimeFeatureName;
     static const char* const kind;
+
+    /// Whether a closure model (of @p closure kind, for the message) with
+    /// these inputs reads nuRatio: false for the six invariants, true for
+    /// the six followed by nuRatio; a ModelError naming @p modelPath and
+    /// both forms otherwise.
+    static bool readsRegime(
+        const ModelMetadata& meta, const std::string& modelPath, const std::string& closure);
+
+    /// The model's inputs for @p n cells (n x (6 or 7), row-major) and the
+    /// rate scale s: the invariants of @p gradU and, with @p regime, nuRatio
+    /// from @p delta and the molecular viscosity @p nu (n values).
+    static void computeInputs(const double* gradU, const double* delta, const double* nu, std::size_t n,
+        bool regime, std::vector<double>& inputs, std::vector<double>& rateScale);
 
     /// Load the model and check its kind, inputs and outputs.
     explicit EddyViscosityClosure(const std::string& modelPath, const ModelOptions& options = ModelOptions());
 
     const Model& model() const { return model_; }
 
+    /// Whether the model reads nuRatio (then computeNut needs nu).
+    bool readsRegime() const { return regime_; }
+
     /// nu_t for @p n cells: @p gradU holds n row-major 3x3 tensors
     /// (9 doubles per cell, as OpenFOAM's volTensorField), @p delta the filter
-    /// widths. Buffers are kept between calls (no allocation at fixed n).
-    void computeNut(const double* gradU, const double* delta, std::size_t n, double* nut);
+    /// widths, @p nu the molecular viscosity (n values; may be null for a
+    /// model without nuRatio). Buffers are kept between calls (no allocation
+    /// at fixed n).
+    void computeNut(const double* gradU, const double* delta, const double* nu, std::size_t n, double* nut);
 
     /// The invariants (n x featureCount) and the rate scale s (n) of
     /// @p n velocity gradients.
@@ -49,6 +78,7 @@ public:
 
 private:
     Model model_;
+    bool regime_;
     std::vector<double> features_;
     std::vector<double> rateScale_;
     std::vector<double> nutStar_;

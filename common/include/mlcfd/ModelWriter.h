@@ -4,6 +4,7 @@
 
 #include "mlcfd/ModelMetadata.h"
 
+#include <optional>
 #include <string>
 
 namespace mlcfd
@@ -20,14 +21,19 @@ void writeModel(const std::string& path, const std::string& torchScriptSource, c
 namespace referenceModels
 {
 /// OpenFOAM's Smagorinsky model as an eddy-viscosity closure (see
-/// EddyViscosityClosure for the inputs and the output).
-void writeSmagorinsky(const std::string& path, double Ck = 0.094, double Ce = 1.048);
+/// EddyViscosityClosure for the inputs and the output). With @p regime = B
+/// the model also reads nuRatio and returns nutStar - B nuRatio, that is
+/// nu_t = max(0, nu_t(Smagorinsky) - B nu): the reference of the regime
+/// input's path (B = 0: Smagorinsky exactly, through seven inputs).
+void writeSmagorinsky(const std::string& path, double Ck = 0.094, double Ce = 1.048,
+    std::optional<double> regime = std::nullopt);
 
 /// Smagorinsky as a tensor-basis closure (TensorBasisClosure):
-/// g1 = -2 nutStar of writeSmagorinsky, plus a constant coefficient
-/// @p g2 of the second basis tensor S*W* - W*S* (0: Smagorinsky exactly).
-void writeTensorBasisSmagorinsky(
-    const std::string& path, double g2 = 0, double Ck = 0.094, double Ce = 1.048);
+/// g1 = -2 nutStar of writeSmagorinsky (@p regime as there), plus a constant
+/// coefficient @p g2 of the second basis tensor S*W* - W*S* (0: Smagorinsky
+/// exactly).
+void writeTensorBasisSmagorinsky(const std::string& path, double g2 = 0, double Ck = 0.094, double Ce = 1.048,
+    std::optional<double> regime = std::nullopt);
 
 /// Jacobi's diagonal scaling z = r/diag as a preconditioner model.
 void writeJacobi(const std::string& path);

@@ -13,7 +13,8 @@ namespace mlcfd
 /// Anisotropic subgrid stress from a model of kind "tensorBasis".
 ///
 /// The model sees the six invariants of EddyViscosityClosure (inputs named
-/// as EddyViscosityClosure::featureNames()) and returns N <= 10 coefficients
+/// as EddyViscosityClosure::featureNames(), optionally followed by its
+/// regime input nuRatio) and returns N <= 10 coefficients
 /// g_1..g_N (outputs "g1".."gN") of Pope's (1975) integrity basis T_n of the
 /// normalised strain and rotation rates S* = S/s, W* = W/s (s = |grad U|):
 ///
@@ -43,16 +44,21 @@ public:
     const Model& model() const { return model_; }
     std::size_t basisCount() const { return model_.outputCount(); }
 
+    /// Whether the model reads nuRatio (then nu must be given).
+    bool readsRegime() const { return regime_; }
+
     /// For @p n cells (gradU: 9 row-major doubles per cell, as OpenFOAM's
-    /// volTensorField; delta: filter widths): the eddy viscosity @p nut (n)
+    /// volTensorField; delta: filter widths; nu: molecular viscosity, may be
+    /// null for a model without nuRatio): the eddy viscosity @p nut (n)
     /// and the explicit stress @p tauExtra (n x 6 symmetric components
     /// xx xy xz yy yz zz, as OpenFOAM's symmTensor).
-    void computeStress(
-        const double* gradU, const double* delta, std::size_t n, double* nut, double* tauExtra);
+    void computeStress(const double* gradU, const double* delta, const double* nu, std::size_t n, double* nut,
+        double* tauExtra);
 
     /// The full stress tau (n x 6) for @p n cells (for tests and a-priori
     /// analysis).
-    void computeTotalStress(const double* gradU, const double* delta, std::size_t n, double* tau);
+    void computeTotalStress(
+        const double* gradU, const double* delta, const double* nu, std::size_t n, double* tau);
 
     /// The first @p count of Pope's ten basis tensors (row-major 3x3 each)
     /// of S and W.
@@ -60,9 +66,10 @@ public:
         const double S[9], const double W[9], double T[maxBasis][9], std::size_t count = maxBasis);
 
 private:
-    void evaluate(const double* gradU, std::size_t n);
+    void evaluate(const double* gradU, const double* delta, const double* nu, std::size_t n);
 
     Model model_;
+    bool regime_;
     std::vector<double> features_;
     std::vector<double> rateScale_;
     std::vector<double> coefficients_;

@@ -61,12 +61,14 @@ void neuralEddyViscosity<BasicTurbulenceModel>::evaluate
 )
 {
     // OpenFOAM's tensors are 9 contiguous scalars: the core reads them as is.
+    const scalarField nu(this->regimeViscosity(*closure_));
     try
     {
         closure_->computeNut
         (
             reinterpret_cast<const scalar*>(gradU.primitiveField().cdata()),
             delta.cdata(),
+            nu.empty() ? nullptr : nu.cdata(),
             static_cast<std::size_t>(nut.size()),
             nut.data()
         );

@@ -61,6 +61,17 @@ void neuralLESModel<BasicTurbulenceModel>::evaluationFailed
 
 
 template<class BasicTurbulenceModel>
+template<class Closure>
+Foam::scalarField neuralLESModel<BasicTurbulenceModel>::regimeViscosity
+(
+    const Closure& closure
+) const
+{
+    return closure.readsRegime() ? scalarField(this->nu()().primitiveField()) : scalarField();
+}
+
+
+template<class BasicTurbulenceModel>
 void neuralLESModel<BasicTurbulenceModel>::readMaxNutRatio()
 {
     const dictionary& dict = this->coeffDict_;

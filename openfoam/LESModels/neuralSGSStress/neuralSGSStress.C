@@ -41,12 +41,14 @@ void neuralSGSStress<BasicTurbulenceModel>::correctNut()
     symmTensorField& tauCells = tauExtra_.primitiveFieldRef();
 
     // OpenFOAM's (symm)tensors are contiguous scalars: no copies.
+    const scalarField nu(this->regimeViscosity(*closure_));
     try
     {
         closure_->computeStress
         (
             reinterpret_cast<const scalar*>(tgradU().primitiveField().cdata()),
             delta.primitiveField().cdata(),
+            nu.empty() ? nullptr : nu.cdata(),
             static_cast<std::size_t>(nutCells.size()),
             nutCells.data(),
             reinterpret_cast<scalar*>(tauCells.data())
