@@ -75,14 +75,17 @@ selectLESModel()
             ;;
         dynamicLagrangian)
             # Meneveau, Lund & Cabot's averages of L:M and M:M along
-            # pathlines. Started at Cs^2 = flm/fmm = 0.02 (Smagorinsky's
-            # 0.14^2): they relax to the dynamic values within a few
-            # filter-scale turnover times (theta = 1.5), as their paper does.
+            # pathlines, started at flm/fmm = Ck sqrt(2 Ck/Ce) = 0.0398, where
+            # nu_t = (flm/fmm) delta^2 |dev(symm(grad U))| is OpenFOAM's
+            # Smagorinsky. Their relaxation time, 1.5 delta (flm fmm)^(-1/8),
+            # is a fair part of the run, so the start matters (measured at
+            # 32^3: flm/fmm 0.01, 0.02, 0.05 give 0.175, 0.144, 0.089 at
+            # t = 0.66 s; the magnitude of fmm does not).
             foamDictionary -entry LES/dynamicLagrangianCoeffs -set "{ filter simple; }" "$turbulence" > /dev/null
             local field value
             for field in flm fmm
             do
-                value=$([ $field = flm ] && echo 0.02 || echo 1)
+                value=$([ $field = flm ] && echo 0.0398 || echo 1)
                 sed -e "s/^internalField .*/internalField   uniform $value;/" \
                     -e "s/^dimensions .*/dimensions      [0 4 -4 0 0 0 0];/" \
                     -e "s/object      nut;/object      $field;/" "$dir/0/nut" > "$dir/0/$field"
