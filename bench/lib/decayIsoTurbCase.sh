@@ -51,6 +51,8 @@ selectLESModel()
         Smagorinsky-Ck*)
             # Smagorinsky with another Ck (a sweep; 0.094 is OpenFOAM's).
             local ck=${model#Smagorinsky-Ck}
+            [[ $ck =~ ^[0-9]*\.?[0-9]+$ ]] \
+                || { echo "selectLESModel: '$model' needs a number after Ck (e.g. Smagorinsky-Ck0.13)" >&2; return 1; }
             model=Smagorinsky
             foamDictionary -entry LES/SmagorinskyCoeffs/Ck -set "$ck" "$turbulence" > /dev/null
             ;;
@@ -58,20 +60,11 @@ selectLESModel()
     foamDictionary -entry LES/LESModel -set "$model" "$turbulence" > /dev/null
     case $model in
         kEqn | dynamicKEqn)
-            # These solve for k: a field (boxTurbSpectrum writes the
-            # target's subgrid energy), a scheme and a solver;
-            # dynamicKEqn also a test filter.
+            # These solve for k (boxTurbSpectrum writes the target's subgrid
+            # energy); dynamicKEqn also needs a test filter.
             [ -f "$dir/0/k" ] || { echo "selectLESModel: $dir/0/k is missing (boxTurbSpectrum -create writes it)" >&2; return 1; }
             foamDictionary -entry LES/${model}Coeffs -set "{ filter simple; }" "$turbulence" > /dev/null
-            foamDictionary -entry "divSchemes/div(phi,k)" -add "Gauss limitedLinear 1" \
-                "$dir/system/fvSchemes" > /dev/null
-            local field
-            for field in k kFinal
-            do
-                foamDictionary -entry solvers/$field -add \
-                    "{ solver smoothSolver; smoother symGaussSeidel; tolerance 1e-05; relTol 0; }" \
-                    "$dir/system/fvSolution" > /dev/null
-            done
+            addTransportedField "$dir" k
             ;;
         dynamicLagrangian)
             # Meneveau, Lund & Cabot's averages of L:M and M:M along
@@ -79,8 +72,8 @@ selectLESModel()
             # nu_t = (flm/fmm) delta^2 |dev(symm(grad U))| is OpenFOAM's
             # Smagorinsky. Their relaxation time, 1.5 delta (flm fmm)^(-1/8),
             # is a fair part of the run, so the start matters (measured at
-            # 32^3: flm/fmm 0.01, 0.02, 0.05 give 0.175, 0.144, 0.089 at
-            # t = 0.66 s; the magnitude of fmm does not).
+            # 32^3, seed 1: flm/fmm 0.01, 0.02, 0.05 give 0.175, 0.144, 0.089
+            # at t = 0.66 s; the magnitude of fmm does not).
             foamDictionary -entry LES/dynamicLagrangianCoeffs -set "{ filter simple; }" "$turbulence" > /dev/null
             local field value
             for field in flm fmm
@@ -89,18 +82,23 @@ selectLESModel()
                 sed -e "s/^internalField .*/internalField   uniform $value;/" \
                     -e "s/^dimensions .*/dimensions      [0 4 -4 0 0 0 0];/" \
                     -e "s/object      nut;/object      $field;/" "$dir/0/nut" > "$dir/0/$field"
-            done
-            for field in flm fmm
-            do
-                foamDictionary -entry "divSchemes/div(phi,$field)" -add "Gauss limitedLinear 1" \
-                    "$dir/system/fvSchemes" > /dev/null
-            done
-            for field in flm flmFinal fmm fmmFinal
-            do
-                foamDictionary -entry solvers/$field -add \
-                    "{ solver smoothSolver; smoother symGaussSeidel; tolerance 1e-05; relTol 0; }" \
-                    "$dir/system/fvSolution" > /dev/null
+                addTransportedField "$dir" $field
             done
             ;;
     esac
+}
+
+# The scheme and the solvers (field and fieldFinal) of a transported scalar
+# of an LES model.
+addTransportedField()
+{
+    local dir=$1 field=$2 entry
+    foamDictionary -entry "divSchemes/div(phi,$field)" -add "Gauss limitedLinear 1" \
+        "$dir/system/fvSchemes" > /dev/null
+    for entry in "$field" "${field}Final"
+    do
+        foamDictionary -entry solvers/"$entry" -add \
+            "{ solver smoothSolver; smoother symGaussSeidel; tolerance 1e-05; relTol 0; }" \
+            "$dir/system/fvSolution" > /dev/null
+    done
 }

@@ -87,6 +87,28 @@ bool readOption(const std::vector<std::string>& args, const std::string& name, s
     return false;
 }
 
+// A numeric option: false when absent; a message naming the option when its
+// value is not a number (std::stod alone would only say "stod").
+bool readNumber(const std::vector<std::string>& args, const std::string& name, double& number)
+{
+    std::string value;
+    if (!readOption(args, name, value)) return false;
+    std::size_t used = 0;
+    try
+    {
+        number = std::stod(value, &used);
+    }
+    catch (const std::exception&)
+    {
+        used = 0;
+    }
+    if (used == 0 || used != value.size())
+    {
+        throw std::invalid_argument("option " + name + " needs a number, not '" + value + "'");
+    }
+    return true;
+}
+
 std::string shortNumber(double value)
 {
     std::ostringstream os;
@@ -163,8 +185,7 @@ int checkData(const std::string& file, const std::string& csv, const std::vector
 {
     mlcfd::ModelOptions options;
     options.warmupRows = 0;
-    std::string value;
-    if (readOption(args, "--margin", value)) options.rangeMargin = std::stod(value);
+    readNumber(args, "--margin", options.rangeMargin);
     const mlcfd::Model model(file, options);
     const mlcfd::ModelMetadata& m = model.metadata();
     if (!model.rangeCheck().active())
@@ -295,24 +316,23 @@ int closure(const std::string& file, const std::string& csv)
 
 int create(const std::string& which, const std::string& file, const std::vector<std::string>& args)
 {
-    std::string value;
     if (which == "smagorinsky")
     {
-        double Ck = 0.094, Ce = 1.048;
-        if (readOption(args, "--Ck", value)) Ck = std::stod(value);
-        if (readOption(args, "--Ce", value)) Ce = std::stod(value);
+        double Ck = 0.094, Ce = 1.048, B = 0;
+        readNumber(args, "--Ck", Ck);
+        readNumber(args, "--Ce", Ce);
         std::optional<double> regime;
-        if (readOption(args, "--regime", value)) regime = std::stod(value);
+        if (readNumber(args, "--regime", B)) regime = B;
         mlcfd::referenceModels::writeSmagorinsky(file, Ck, Ce, regime);
     }
     else if (which == "tensorBasisSmagorinsky")
     {
-        double Ck = 0.094, Ce = 1.048, g2 = 0;
-        if (readOption(args, "--Ck", value)) Ck = std::stod(value);
-        if (readOption(args, "--Ce", value)) Ce = std::stod(value);
-        if (readOption(args, "--g2", value)) g2 = std::stod(value);
+        double Ck = 0.094, Ce = 1.048, g2 = 0, B = 0;
+        readNumber(args, "--Ck", Ck);
+        readNumber(args, "--Ce", Ce);
+        readNumber(args, "--g2", g2);
         std::optional<double> regime;
-        if (readOption(args, "--regime", value)) regime = std::stod(value);
+        if (readNumber(args, "--regime", B)) regime = B;
         mlcfd::referenceModels::writeTensorBasisSmagorinsky(file, g2, Ck, Ce, regime);
     }
     else if (which == "jacobi")
@@ -358,7 +378,7 @@ int solve(const std::string& file, const std::string& systemFile, const std::vec
     }
     mlcfd::FlexibleCGSettings settings;
     std::string value;
-    if (readOption(args, "--tolerance", value)) settings.relativeTolerance = std::stod(value);
+    readNumber(args, "--tolerance", settings.relativeTolerance);
     if (readOption(args, "--kept", value)) settings.keptDirections = std::stoul(value);
     if (readOption(args, "--max-iterations", value)) settings.maxIterations = std::stoul(value);
     settings.safeguard = !hasFlag(args, "--no-safeguard");

@@ -270,6 +270,11 @@ class Pipeline(unittest.TestCase):
                               os.path.join(WORK, "gradients_regime_eddyViscosity.csv")],
                              capture_output=True, text=True)
         self.assertNotEqual(bad.returncode, 0)
+        # A mistyped option value is named, not reported as "stod".
+        typo = subprocess.run([TOOL, "create", "smagorinsky", os.path.join(WORK, "typo.pt"), "--regime", "2,5"],
+                              capture_output=True, text=True)
+        self.assertNotEqual(typo.returncode, 0)
+        self.assertIn("option --regime needs a number, not '2,5'", typo.stderr)
 
     def test_rotating_the_gradient_rotates_the_trained_stress(self):
         model = os.path.join(WORK, "models", "tensorBasis.pt")
