@@ -162,6 +162,12 @@ int main(int argc, char** argv)
                       << " s)" << std::endl;
     }
 
+    // Mean seconds of one SOR solve (all instances and omegas), beside the
+    // policies' own time per decision.
+    const double solveSeconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
+        / (static_cast<double>(instances) * arms);
+
     // Baselines from the table.
     std::vector<double> total_fixed(arms, 0.0);
     double total_instance_optimal = 0;
@@ -203,9 +209,11 @@ int main(int argc, char** argv)
     };
     const std::vector<Policy> policies{{"tsallisInf", "tsallisInf", 0}, {"epsilonGreedy", "epsilonGreedy", 0},
         {"chebTS (omega only)", "chebTS", 0}, {"chebCB (context)", "chebCB", 3},
-        {"chebTS (context)", "chebTS", 3}};
+        {"chebTS (context)", "chebTS", 3}, {"gaussianProcessTS (omega only)", "gaussianProcessTS", 0},
+        {"gaussianProcessTS (context)", "gaussianProcessTS", 3}};
     std::map<std::string, std::vector<double>> cumulative;
     std::map<std::string, std::array<std::vector<double>, 4>> ratios;
+    std::map<std::string, double> decisionSeconds; // choose + observe, all seeds
     for (const auto& p : policies)
         for (std::uint64_t seed = 1; seed <= 10; ++seed)
         {
@@ -214,6 +222,7 @@ int main(int argc, char** argv)
             s.degree = p.degree;
             auto policy = mlcfd::RelaxationPolicy::New(p.name, s);
             double total = 0, total_early = 0;
+            const auto policyStart = std::chrono::steady_clock::now();
             for (unsigned int i = 0; i < instances; ++i)
             {
                 const std::size_t a = policy->choose(contexts[i]);
@@ -222,6 +231,8 @@ int main(int argc, char** argv)
                 if (i + 1 == early) total_early = total;
                 if (seed == 1) cumulative[p.label].push_back(total);
             }
+            decisionSeconds[p.label] +=
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - policyStart).count();
             auto& r = ratios[p.label];
             r[0].push_back(total_early / best_early);
             r[1].push_back(total_early / optimal_early);
@@ -254,21 +265,25 @@ int main(int argc, char** argv)
     table << "SOR on (A + cI) x = b, 5-point Laplacian " << n << "x" << n << ", shifts " << shifts << " on ["
           << cMin << ", " << cMax << "], relative residual 1e-8, " << instances
           << " instances, 20 omegas on [1, 1.95]; best fixed omega in hindsight " << std::setprecision(2)
-          << omegas[best_arm] << std::setprecision(3) << "; policies: median [min, max] over seeds 1-10\n\n"
+          << omegas[best_arm] << std::setprecision(3)
+          << "; policies: median [min, max] over seeds 1-10; one SOR solve takes " << std::setprecision(1)
+          << 1e6 * solveSeconds << std::setprecision(3) << " us on average\n\n"
           << "| policy | / best fixed, " << early << " | / instance-optimal, " << early << " | / best fixed, "
-          << instances << " | / instance-optimal, " << instances << " |\n"
-          << "|---|---|---|---|---|\n";
+          << instances << " | / instance-optimal, " << instances << " | policy time per solve |\n"
+          << "|---|---|---|---|---|---|\n";
     double omega_one_early = 0;
     for (unsigned int i = 0; i < early; ++i) omega_one_early += cost[i][0];
     table << "| omega = 1 | " << omega_one_early / best_early << " | | " << omega_one / best_fixed
-          << " | |\n";
+          << " | | |\n";
     table << "| instance-optimal | " << optimal_early / best_early << " | 1 | "
-          << total_instance_optimal / best_fixed << " | 1 |\n";
+          << total_instance_optimal / best_fixed << " | 1 | |\n";
     for (const auto& p : policies)
     {
         const auto& r = ratios[p.label];
         table << "| " << p.label << " | " << spread(r[0]) << " | " << spread(r[1]) << " | " << spread(r[2])
-              << " | " << spread(r[3]) << " |\n";
+              << " | " << spread(r[3]) << " | " << std::setprecision(1)
+              << 1e6 * decisionSeconds[p.label] / (10.0 * instances) << " us |\n"
+              << std::setprecision(3);
     }
     std::cout << "\n" << table.str();
     std::ofstream(out + ".md") << table.str();

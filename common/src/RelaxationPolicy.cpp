@@ -297,7 +297,7 @@ protected:
             residual += std::max(0.0, sumSquares_[a] - sum_[a] * sum_[a] / weight_[a]);
             dof += std::max(0.0, weight_[a] - 1);
         }
-        const double sigma = settings_.sampleScale * std::sqrt(residual / dof);
+        const double sigma = sampleScale(0.5) * std::sqrt(residual / dof);
         return bestArm(k,
             [&](std::size_t a)
             {
@@ -515,7 +515,7 @@ protected:
         }
         // Noise variance: weak prior of 0.05^2 (5% in cost) worth 2 solves.
         const double sigma =
-            settings_.sampleScale * std::sqrt((std::max(fitted, 0.0) + 2 * 0.0025) / (count_ + 2));
+            sampleScale(0.5) * std::sqrt((std::max(fitted, 0.0) + 2 * 0.0025) / (count_ + 2));
         return bestArm(omegas_.size(),
             [&](std::size_t a)
             {
@@ -582,6 +582,308 @@ private:
     std::size_t count_ = 0;
 };
 
+/// Log(cost) over (omega, context) as a Gaussian process: prior mean the
+/// running mean of log(cost) plus the bowl of priorCurvature, a separable
+/// squared-exponential kernel (lengthOmega, lengthContext, unit variance),
+/// the solves weighted by cost as in chebTS; arms chosen by Thompson
+/// sampling. Where chebTS's polynomial cannot follow the kink of the cost at
+/// the best omega as it moves with the context, the process fits it locally
+/// (measured: bench/results/sor_bandit_policies.md).
+class GaussianProcessTSPolicy : public RelaxationPolicy
+{
+public:
+    explicit GaussianProcessTSPolicy(const RelaxationSettings& s)
+        : RelaxationPolicy(s), contextual_(s.degree > 0),
+          noise_(s.noise > 0 ? s.noise : (contextual_ ? 0.05 : 0.6)),
+          capacity_(static_cast<std::size_t>(std::max(0, s.maxPoints)))
+    {
+        if (contextual_ && !(s.contextMax > s.contextMin))
+        {
+            throw std::invalid_argument("gaussianProcessTS: contextMax must exceed contextMin (or degree 0)");
+        }
+        if (!(s.lengthOmega > 0) || !(s.lengthContext > 0) || s.noise < 0)
+        {
+            throw std::invalid_argument("gaussianProcessTS: lengthOmega and lengthContext must be > 0,"
+                                        " noise >= 0 (0: the default)");
+        }
+        // Merging needs two solves of one arm.
+        if (capacity_ < 2 * omegas_.size() + 2)
+        {
+            throw std::invalid_argument("gaussianProcessTS: maxPoints must be at least 2 arms + 2 = "
+                                        + std::to_string(2 * omegas_.size() + 2));
+        }
+        factor_.assign(capacity_ * capacity_, 0.0);
+        const std::size_t k = omegas_.size();
+        omegaKernel_.resize(k * k);
+        for (std::size_t a = 0; a < k; ++a)
+            for (std::size_t b = 0; b < k; ++b)
+            {
+                const double d = (unitOmega(a) - unitOmega(b)) / s.lengthOmega;
+                omegaKernel_[a * k + b] = std::exp(-0.5 * d * d);
+            }
+    }
+    std::string name() const override { return "gaussianProcessTS"; }
+
+protected:
+    std::size_t chooseArm(double context) override
+    {
+        const std::size_t k = omegas_.size(), n = points_.size();
+        const double zc = contextOf(context);
+        // alpha = L^-1 (y - prior), v_a = L^-1 k(points, x_a): the posterior
+        // at the arms is prior + v.alpha, covariance k(x_a, x_b) - v_a.v_b.
+        std::vector<double> alpha(n);
+        for (std::size_t i = 0; i < n; ++i) alpha[i] = points_[i].y - priorMean(points_[i].arm);
+        forward(alpha);
+        // v is n x k, row i holding point i's entries for all arms, so that
+        // the k forward substitutions share each pass over the factor.
+        std::vector<double> v(n * k), mean(k), cov(k * k);
+        for (std::size_t i = 0; i < n; ++i)
+        {
+            double* vi = &v[i * k];
+            const double dc = (points_[i].context - zc) / settings_.lengthContext;
+            const double contextPart = std::exp(-0.5 * dc * dc);
+            const double* omegaPart = &omegaKernel_[points_[i].arm * k];
+            for (std::size_t a = 0; a < k; ++a) vi[a] = omegaPart[a] * contextPart;
+            const double* Li = &factor_[i * capacity_];
+            for (std::size_t j = 0; j < i; ++j)
+            {
+                const double* vj = &v[j * k];
+                for (std::size_t a = 0; a < k; ++a) vi[a] -= Li[j] * vj[a];
+            }
+            for (std::size_t a = 0; a < k; ++a) vi[a] /= Li[i];
+        }
+        for (std::size_t a = 0; a < k; ++a)
+        {
+            mean[a] = priorMean(a);
+            for (std::size_t b = 0; b <= a; ++b) cov[a * k + b] = omegaKernel_[a * k + b];
+        }
+        for (std::size_t i = 0; i < n; ++i)
+        {
+            const double* vi = &v[i * k];
+            for (std::size_t a = 0; a < k; ++a)
+            {
+                mean[a] += vi[a] * alpha[i];
+                for (std::size_t b = 0; b <= a; ++b) cov[a * k + b] -= vi[a] * vi[b];
+            }
+        }
+        for (std::size_t a = 0; a < k; ++a)
+            for (std::size_t b = 0; b < a; ++b) cov[b * k + a] = cov[a * k + b];
+        // f = mean + scale C^(1/2) z, C's factor clamped where round-off
+        // leaves it semi-definite (arms the data pin down).
+        const std::vector<double> C = semidefiniteCholesky(cov, k);
+        std::vector<double> z(k);
+        for (double& x : z) x = normal();
+        const double scale = sampleScale(0.25);
+        return bestArm(k,
+            [&](std::size_t a)
+            {
+                double f = mean[a];
+                for (std::size_t b = 0; b <= a; ++b) f += scale * C[a * k + b] * z[b];
+                return f;
+            });
+    }
+    void learn(std::size_t a, double, double cost, double context) override
+    {
+        const double y = std::log(std::max(cost, 1.0));
+        const double w = costSum_ > 0 ? cost * static_cast<double>(rounds_ + 1) / costSum_ : 1.0;
+        logSum_ += y;
+        const Point p{a, contextOf(context), y, w};
+        // A solve at a point already held is one observation of the summed
+        // weight (exact for the process); without a context, every arm is
+        // then one point and a decision costs microseconds.
+        for (Point& q : points_)
+        {
+            if (q.arm == p.arm && q.context == p.context)
+            {
+                q.y = (q.weight * q.y + w * y) / (q.weight + w);
+                q.weight += w;
+                refactor();
+                return;
+            }
+        }
+        points_.push_back(p);
+        appendRow();
+        if (points_.size() == capacity_)
+        {
+            merge(capacity_ - capacity_ / 4);
+            refactor();
+        }
+    }
+    void writeState(std::ostream& os) const override
+    {
+        os << "logSum " << logSum_ << " points " << points_.size();
+        for (const Point& p : points_)
+            os << ' ' << p.arm << ' ' << p.context << ' ' << p.y << ' ' << p.weight;
+        os << '\n';
+    }
+    void readState(std::istream& is) override
+    {
+        expectWord(is, "logSum");
+        is >> logSum_;
+        expectWord(is, "points");
+        std::size_t n = 0;
+        is >> n;
+        if (!is || n >= capacity_)
+        {
+            throw std::runtime_error("gaussianProcessTS state: more points than maxPoints of the settings");
+        }
+        points_.assign(n, Point());
+        for (Point& p : points_) is >> p.arm >> p.context >> p.y >> p.weight;
+        if (!is) throw std::runtime_error("gaussianProcessTS state: truncated 'points'");
+        for (const Point& p : points_)
+        {
+            if (p.arm >= omegas_.size() || !(p.weight > 0))
+            {
+                throw std::runtime_error("gaussianProcessTS state: a point of another arm or no weight");
+            }
+        }
+        // The factor is rebuilt row by row, as it was grown: the same bits.
+        refactor();
+    }
+
+private:
+    struct Point
+    {
+        std::size_t arm;
+        double context, y, weight; // context in [-1, 1]
+    };
+
+    double unitOmega(std::size_t a) const
+    {
+        return toUnit(omegas_[a], settings_.omegaMin, settings_.omegaMax);
+    }
+    double contextOf(double c) const
+    {
+        return contextual_ ? toUnit(c, settings_.contextMin, settings_.contextMax) : 0.0;
+    }
+    // The bowl of chebTS, priorCurvature T_2(omega), on the running mean.
+    double priorMean(std::size_t a) const
+    {
+        const double level = rounds_ > 0 ? logSum_ / static_cast<double>(rounds_) : 0.0;
+        const double z = unitOmega(a);
+        return level + settings_.priorCurvature * (2 * z * z - 1);
+    }
+    double kernel(const Point& p, const Point& q) const
+    {
+        const double dc = (p.context - q.context) / settings_.lengthContext;
+        return omegaKernel_[p.arm * omegas_.size() + q.arm] * std::exp(-0.5 * dc * dc);
+    }
+    // x = L^-1 x over the first @p n rows.
+    void forward(double* x, std::size_t n) const
+    {
+        for (std::size_t i = 0; i < n; ++i)
+        {
+            for (std::size_t j = 0; j < i; ++j) x[i] -= factor_[i * capacity_ + j] * x[j];
+            x[i] /= factor_[i * capacity_ + i];
+        }
+    }
+    void forward(std::vector<double>& x) const { forward(x.data(), x.size()); }
+    // Row n of the lower Cholesky factor of K + diag(noise^2/weight) for the
+    // last point, given rows 0..n-1 (what a whole factorisation computes).
+    void appendRow()
+    {
+        const std::size_t n = points_.size() - 1;
+        const Point& p = points_[n];
+        double* row = &factor_[n * capacity_];
+        for (std::size_t j = 0; j < n; ++j) row[j] = kernel(points_[j], p);
+        forward(row, n);
+        double d = 1.0 + noise_ * noise_ / p.weight;
+        for (std::size_t j = 0; j < n; ++j) d -= row[j] * row[j];
+        row[n] = std::sqrt(std::max(d, 1e-12));
+    }
+    void refactor()
+    {
+        std::vector<Point> all;
+        all.swap(points_);
+        for (const Point& p : all)
+        {
+            points_.push_back(p);
+            appendRow();
+        }
+    }
+    // Until at most @p target points remain: the pair of points of one arm
+    // closest in context (summed weight, weighted mean context and log(cost)),
+    // each point merged at most once per pass, closest pairs first.
+    void merge(std::size_t target)
+    {
+        while (points_.size() > target)
+        {
+            std::vector<std::size_t> order(points_.size());
+            for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+            std::stable_sort(order.begin(), order.end(),
+                [&](std::size_t i, std::size_t j)
+                {
+                    return points_[i].arm != points_[j].arm ? points_[i].arm < points_[j].arm
+                                                            : points_[i].context < points_[j].context;
+                });
+            struct Pair
+            {
+                double gap;
+                std::size_t i, j;
+            };
+            std::vector<Pair> pairs;
+            for (std::size_t q = 0; q + 1 < order.size(); ++q)
+            {
+                const Point &p = points_[order[q]], &r = points_[order[q + 1]];
+                if (p.arm == r.arm)
+                {
+                    pairs.push_back({r.context - p.context, std::min(order[q], order[q + 1]),
+                        std::max(order[q], order[q + 1])});
+                }
+            }
+            if (pairs.empty()) return;
+            std::stable_sort(
+                pairs.begin(), pairs.end(), [](const Pair& x, const Pair& y) { return x.gap < y.gap; });
+            std::vector<bool> used(points_.size(), false), gone(points_.size(), false);
+            std::size_t remaining = points_.size();
+            for (const Pair& pr : pairs)
+            {
+                if (remaining <= target) break;
+                if (used[pr.i] || used[pr.j]) continue;
+                Point &p = points_[pr.i], &r = points_[pr.j];
+                const double w = p.weight + r.weight;
+                p.context = (p.weight * p.context + r.weight * r.context) / w;
+                p.y = (p.weight * p.y + r.weight * r.y) / w;
+                p.weight = w;
+                used[pr.i] = used[pr.j] = gone[pr.j] = true;
+                --remaining;
+            }
+            std::vector<Point> kept;
+            for (std::size_t i = 0; i < points_.size(); ++i)
+                if (!gone[i]) kept.push_back(points_[i]);
+            points_.swap(kept);
+        }
+    }
+    // Lower factor of the n x n symmetric positive semi-definite A: a pivot
+    // that round-off leaves at or below zero gives a zero column.
+    static std::vector<double> semidefiniteCholesky(const std::vector<double>& A, std::size_t n)
+    {
+        std::vector<double> L(n * n, 0.0);
+        for (std::size_t j = 0; j < n; ++j)
+        {
+            double d = A[j * n + j];
+            for (std::size_t k = 0; k < j; ++k) d -= L[j * n + k] * L[j * n + k];
+            const double pivot = d > 1e-12 ? std::sqrt(d) : 0.0;
+            L[j * n + j] = pivot;
+            for (std::size_t i = j + 1; i < n; ++i)
+            {
+                double s = A[i * n + j];
+                for (std::size_t k = 0; k < j; ++k) s -= L[i * n + k] * L[j * n + k];
+                L[i * n + j] = pivot > 0 ? s / pivot : 0.0;
+            }
+        }
+        return L;
+    }
+
+    bool contextual_;
+    double noise_;
+    std::size_t capacity_;
+    std::vector<Point> points_;
+    std::vector<double> factor_;      // capacity_ x capacity_, rows 0..points_.size()-1 used
+    std::vector<double> omegaKernel_; // arms x arms
+    double logSum_ = 0;
+};
+
 } // namespace
 
 RelaxationPolicy::RelaxationPolicy(const RelaxationSettings& settings)
@@ -613,7 +915,7 @@ RelaxationPolicy::RelaxationPolicy(const RelaxationSettings& settings)
 const std::vector<std::string>& RelaxationPolicy::names()
 {
     static const std::vector<std::string> list{
-        "fixed", "epsilonGreedy", "tsallisInf", "gaussianTS", "chebCB", "chebTS"};
+        "fixed", "epsilonGreedy", "tsallisInf", "gaussianTS", "chebCB", "chebTS", "gaussianProcessTS"};
     return list;
 }
 
@@ -624,7 +926,7 @@ std::unique_ptr<RelaxationPolicy> RelaxationPolicy::New(
     if (name == "epsilonGreedy") return std::make_unique<EpsilonGreedyPolicy>(settings);
     if (name == "tsallisInf") return std::make_unique<TsallisInfPolicy>(settings);
     if (name == "gaussianTS") return std::make_unique<GaussianTSPolicy>(settings);
-    if ((name == "chebCB" || name == "chebTS") && settings.labelledArms)
+    if ((name == "chebCB" || name == "chebTS" || name == "gaussianProcessTS") && settings.labelledArms)
     {
         throw std::invalid_argument(
             "policy '" + name
@@ -633,8 +935,10 @@ std::unique_ptr<RelaxationPolicy> RelaxationPolicy::New(
     }
     if (name == "chebCB") return std::make_unique<ChebCBPolicy>(settings);
     if (name == "chebTS") return std::make_unique<ChebTSPolicy>(settings);
+    if (name == "gaussianProcessTS") return std::make_unique<GaussianProcessTSPolicy>(settings);
     throw std::invalid_argument("unknown relaxation policy '" + name
-                                + "' (fixed, epsilonGreedy, tsallisInf, gaussianTS, chebCB, chebTS)");
+                                + "' (fixed, epsilonGreedy, tsallisInf, gaussianTS, chebCB, chebTS,"
+                                  " gaussianProcessTS)");
 }
 
 double RelaxationPolicy::uniform()

@@ -48,7 +48,8 @@ struct RelaxationSettings
     double omega = 1.0;
 
     /// chebCB, chebTS: context range mapped to [-1, 1], polynomial degree
-    /// in the context (chebTS: 0 for a non-contextual model), ridge
+    /// in the context (chebTS, gaussianProcessTS: 0 for a non-contextual
+    /// model), ridge
     /// regularisation and (chebCB) confidence width (in log(cost) units: 0.1
     /// is about 10%).
     double contextMin = 0.0;
@@ -60,10 +61,12 @@ struct RelaxationSettings
     /// chebTS: polynomial degree in omega of its one model of log(cost)
     /// over all arms.
     int omegaDegree = 4;
-    /// chebTS, gaussianTS: width of the posterior they sample from, relative
-    /// to the Bayesian one (smaller: less exploration; the default was chosen
-    /// on bench/sorBanditPolicies, see bench/results/sor_bandit_policies.md).
-    double sampleScale = 0.5;
+    /// chebTS, gaussianTS, gaussianProcessTS: width of the posterior they
+    /// sample from, relative to the Bayesian one (smaller: less
+    /// exploration); 0: each policy's own, chosen on bench/sorBanditPolicies
+    /// (bench/results/sor_bandit_policies.md): 0.5 for chebTS and gaussianTS,
+    /// 0.25 for gaussianProcessTS.
+    double sampleScale = 0;
 
     /// gaussianTS: its statistics decay by 1 - 1/memory per solve, so that
     /// costs that drift (a start-up transient, a flow that changes) are
@@ -74,8 +77,23 @@ struct RelaxationSettings
     /// chebTS prior: log(cost) a bowl over the omega range, higher by
     /// 2 priorCurvature at its ends than in its middle, worth priorWeight
     /// solves (so the first solves try the middle, not the ends).
+    /// gaussianProcessTS: the same bowl is its prior mean.
     double priorCurvature = 1.0;
     double priorWeight = 10.0;
+
+    /// gaussianProcessTS: correlation lengths of its squared-exponential
+    /// kernel on the omega and context ranges mapped to [-1, 1] (the
+    /// defaults were chosen on bench/sorBanditPolicies).
+    double lengthOmega = 0.5;
+    double lengthContext = 0.3;
+    /// gaussianProcessTS: noise of log(cost) about the model; 0: 0.05 with
+    /// a context (degree > 0; solves of equal context cost about the same),
+    /// 0.6 without (the spread between solves is then unexplained).
+    double noise = 0;
+    /// gaussianProcessTS: most solves it keeps; when full, neighbouring
+    /// solves of one arm (in context) are merged into one of their summed
+    /// weight, so its cost per solve stays bounded (O(maxPoints^2)).
+    int maxPoints = 256;
 };
 
 /// Picks the arm (omega) of the next solve and learns from its cost.
@@ -90,7 +108,7 @@ public:
     virtual ~RelaxationPolicy() = default;
 
     /// Policy names: fixed, epsilonGreedy, tsallisInf, gaussianTS, chebCB,
-    /// chebTS.
+    /// chebTS, gaussianProcessTS.
     static std::unique_ptr<RelaxationPolicy> New(const std::string& name, const RelaxationSettings& settings);
     static const std::vector<std::string>& names();
 
@@ -122,6 +140,9 @@ protected:
 
     /// Uniform number in [0, 1) from the policy's generator.
     double uniform();
+
+    /// settings_.sampleScale, or @p own where it is 0.
+    double sampleScale(double own) const { return settings_.sampleScale > 0 ? settings_.sampleScale : own; }
 
     /// Standard normal number from the policy's generator (Box-Muller on
     /// uniform(): the same on every standard library).

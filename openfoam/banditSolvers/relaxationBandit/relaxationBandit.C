@@ -47,9 +47,11 @@ void Foam::relaxationBandit::createPolicy(const dictionary& dict)
         FatalIOErrorInFunction(dict)
             << "Entry 'policy chebCB' needs a context (a scalar known before"
             << " each solve), which OpenFOAM's solves do not provide: use"
-            << " chebTS, tsallisInf, epsilonGreedy or fixed" << exit(FatalIOError);
+            << " chebTS, gaussianProcessTS, tsallisInf, epsilonGreedy or fixed"
+            << exit(FatalIOError);
     }
-    // No context here: chebTS models log(cost) over omega alone.
+    // No context here: chebTS and gaussianProcessTS model log(cost) over
+    // omega alone.
     settings.degree = 0;
     log_ = dict.getOrDefault<bool>("log", true);
 

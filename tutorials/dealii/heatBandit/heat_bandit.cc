@@ -47,7 +47,7 @@
  * @code
  *   subsection Bandit
  *     set Choose      = omega          # omega (by iterations) | solver (by time)
- *     set Policy      = tsallisInf     # fixed | epsilonGreedy | tsallisInf | gaussianTS | chebCB | chebTS
+ *     set Policy      = tsallisInf     # fixed | epsilonGreedy | tsallisInf | gaussianTS | chebCB | chebTS | gaussianProcessTS
  *     set Candidates  = SSOR 1.0, SSOR 1.3, SSOR 1.6, Jacobi, AMG   # Choose = solver
  *     set Omega range = 1.0, 1.95      # the arms: Arms values evenly spaced
  *     set Arms        = 20
@@ -186,7 +186,8 @@ namespace HeatBandit
           "Context",
           "refinement",
           Patterns::Selection("refinement|source phase"),
-          "chebCB, chebTS: what the policy sees before a solve. "
+          "chebCB, chebTS, gaussianProcessTS: what the policy sees before a "
+          "solve. "
           "refinement: log(DoFs/DoFs of the initial mesh)/"
           "log(2^(dim*adaptive levels)), in [0, 1]; source phase: "
           "the new time within the period of the source, in [0, 1)");

@@ -81,7 +81,7 @@ inline void use_local_sweeps(::dealii::PETScWrappers::PreconditionSOR& p, const 
  *   TrilinosWrappers::PreconditionSSOR: anything whose AdditionalData has a
  *   `relaxation` or `omega` member.
  *
- * The policy (mlcfd::RelaxationPolicy::names(): chebTS, tsallisInf, chebCB,
+ * The policy (mlcfd::RelaxationPolicy::names(): chebTS, gaussianProcessTS, tsallisInf, chebCB,
  * epsilonGreedy, fixed) lives on rank 0 of the communicator: it decides and
  * broadcasts omega; the cost reported by each rank is reduced (maximum) to
  * it. Every rank therefore uses the same omega.
@@ -113,7 +113,8 @@ public:
 
     /// Choose omega for the next solve (rank 0; broadcast) and initialize
     /// the preconditioner with @p matrix. @p context: a scalar known before
-    /// the solve, used by contextual policies (chebCB).
+    /// the solve, used by contextual policies (chebCB; chebTS and
+    /// gaussianProcessTS with degree > 0).
     template<typename MatrixType>
     const PreconditionerType& initialize(const MatrixType& matrix, const double context = 0)
     {
