@@ -2,7 +2,8 @@
 # Checks the summary of the SPON tutorial test (tests/dealii/spon.prm.in):
 # the constrained predictions satisfy the constraints to round-off, the
 # constrained error is not worse than the unconstrained one, and the errors
-# stay within a margin of what the shipped models measured.
+# stay within a margin of what the shipped models measured; the prediction
+# on the distributed mesh equals the serial one.
 summary="$1"
 cat "$summary" || exit 1
 value() { sed -n "s/^$1: //p" "$summary"; }
@@ -26,4 +27,8 @@ do
     check "$level: constraint residual at round-off" "$(value "residual ${level}__constrained") <= 1e-12"
     check "$level: the unconstrained network misses the BC" "$(value "bcError ${level}__unconstrained") > 1e-6"
 done
+d=$(value distributedDifference)
+[ -n "$d" ] || { echo "FAILED: no distributed check in $summary"; exit 1; }
+check "distributed mesh ($(value "distributed processes") processes) equals serial to round-off" "$d <= 1e-12"
+check "distributed mesh: constraint residual at round-off" "$(value distributedResidual) <= 1e-12"
 exit $status

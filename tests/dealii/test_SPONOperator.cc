@@ -12,8 +12,10 @@
 #include <deal.II/dofs/dof_tools.h>
 #include <deal.II/fe/fe_q.h>
 #include <deal.II/grid/grid_generator.h>
+#include <deal.II/distributed/tria.h>
 #include <deal.II/grid/tria.h>
 #include <deal.II/lac/affine_constraints.h>
+#include <deal.II/lac/la_parallel_vector.h>
 #include <deal.II/numerics/vector_tools.h>
 
 #include <gtest/gtest.h>
@@ -61,6 +63,7 @@ std::shared_ptr<const mlcfd::Model> writeModel(
 
 /// The L-shape refined globally @p global times, then twice around the
 /// re-entrant corner: hanging nodes on every refinement front.
+/// (On a distributed mesh each process flags its own cells: the same mesh.)
 void makeAdaptiveLShape(Triangulation<2>& tria, const unsigned int global)
 {
     GridGenerator::hyper_L(tria, -1, 1);
@@ -68,7 +71,7 @@ void makeAdaptiveLShape(Triangulation<2>& tria, const unsigned int global)
     for (unsigned int step = 0; step < 2; ++step)
     {
         for (const auto& cell : tria.active_cell_iterators())
-            if (cell->center().norm() < 0.45) cell->set_refine_flag();
+            if (cell->is_locally_owned() && cell->center().norm() < 0.45) cell->set_refine_flag();
         tria.execute_coarsening_and_refinement();
     }
 }
@@ -92,6 +95,7 @@ public:
 void makeConstraints(const DoFHandler<2>& dofs, AffineConstraints<double>& constraints)
 {
     constraints.clear();
+    constraints.reinit(DoFTools::extract_locally_relevant_dofs(dofs));
     DoFTools::make_hanging_node_constraints(dofs, constraints);
     VectorTools::interpolate_boundary_values(dofs, 0, Linear(), constraints);
     constraints.close();
@@ -281,6 +285,123 @@ TEST(SPONOperator, RejectsModelsOfTheWrongWidth)
     const Linear g;
     std::vector<double> row(spon.input_width());
     EXPECT_THROW(spon.encode({&g}, row.data()), ExceptionBase); // 1 function for 2
+}
+
+/// The serial operator and the one on a distributed copy of its mesh (as
+/// many parts as MPI processes), both from one model.
+struct SerialAndDistributed
+{
+    Triangulation<2> serialMesh{Triangulation<2>::limit_level_difference_at_vertices};
+    parallel::distributed::Triangulation<2> mesh{MPI_COMM_WORLD};
+    FE_Q<2> fe{1};
+    DoFHandler<2> serialDofs{serialMesh}, dofs{mesh};
+    AffineConstraints<double> serialConstraints, constraints;
+
+    SerialAndDistributed()
+    {
+        makeAdaptiveLShape(serialMesh, 3);
+        makeAdaptiveLShape(mesh, 3);
+        serialDofs.distribute_dofs(fe);
+        dofs.distribute_dofs(fe);
+        makeConstraints(serialDofs, serialConstraints);
+        makeConstraints(dofs, constraints);
+    }
+
+    /// Serial u at the DoF of the serial mesh at the support point of the
+    /// distributed mesh's DoF @p i (found by search, not by the operator).
+    double serialValueAt(const Vector<double>& u, const types::global_dof_index i) const
+    {
+        std::vector<Point<2>> serialPoints(serialDofs.n_dofs());
+        DoFTools::map_dofs_to_support_points(StaticMappingQ1<2>::mapping, serialDofs, serialPoints);
+        std::map<types::global_dof_index, Point<2>> points;
+        DoFTools::map_dofs_to_support_points(StaticMappingQ1<2>::mapping, dofs, points);
+        for (std::size_t j = 0; j < serialPoints.size(); ++j)
+            if (serialPoints[j].distance(points.at(i)) < 1e-12) return u[j];
+        ADD_FAILURE() << "no serial DoF at the support point of DoF " << i;
+        return 0;
+    }
+};
+
+// On as many processes as the test runs on (ctest: 1 and 2), the operator on
+// a distributed mesh with hanging nodes gives the serial operator's values
+// at every owned and ghost DoF, constrained and raw. The model mixes DoFs
+// far apart (the second input reversed), so a wrong order would show.
+TEST(SPONOperator, DistributedMeshEqualsSerial)
+{
+    SerialAndDistributed m;
+    ASSERT_EQ(m.dofs.n_dofs(), m.serialDofs.n_dofs()) << "the two meshes differ";
+    ASSERT_GT(hangingNodeLines(m.serialDofs), 10u);
+    const std::size_t n = m.serialDofs.n_dofs();
+    auto model = writeModel("distributed", n, 2, "torch.tanh(2.0*x[:, 0:n] + torch.flip(x[:, n:2*n], [1]))");
+    const Wavy a;
+    const Linear g;
+
+    for (const bool constrained : {true, false})
+    {
+        Operator serial, distributed;
+        Operator::AdditionalData data;
+        data.apply_constraints = constrained;
+        serial.initialize(model, m.serialDofs, m.serialDofs, m.serialConstraints, data);
+        distributed.initialize_distributed(model, m.serialDofs, m.dofs, m.constraints, data);
+        EXPECT_TRUE(distributed.distributed());
+        Vector<double> expected;
+        serial.predict({&a, &g}, expected);
+        LinearAlgebra::distributed::Vector<double> u;
+        distributed.predict({&a, &g}, u);
+
+        const IndexSet relevant = DoFTools::extract_locally_relevant_dofs(m.dofs);
+        EXPECT_EQ(u.locally_owned_elements(), m.dofs.locally_owned_dofs());
+        double difference = 0, largest = 0;
+        for (const auto i : relevant)
+        {
+            difference = std::max(difference, std::abs(u(i) - m.serialValueAt(expected, i)));
+            largest = std::max(largest, std::abs(u(i)));
+        }
+        EXPECT_LT(difference, 1e-14) << (constrained ? "constrained" : "raw");
+        EXPECT_GT(largest, 0.5) << "the network's output must not be trivial";
+
+        // Every constrained line this process owns holds to round-off.
+        double violation = 0;
+        for (const auto& line : m.constraints.get_lines())
+        {
+            if (!m.dofs.locally_owned_dofs().is_element(line.index)) continue;
+            double r = u(line.index) - line.inhomogeneity;
+            for (const auto& entry : line.entries) r -= entry.second * u(entry.first);
+            violation = std::max(violation, std::abs(r));
+        }
+        if (constrained) EXPECT_LT(violation, 1e-13);
+        // Some process owns boundary lines that the raw network breaks.
+        const double worst = Utilities::MPI::max(violation, MPI_COMM_WORLD);
+        EXPECT_EQ(Operator::constraint_violation(m.constraints, u), worst);
+        if (!constrained) EXPECT_GT(worst, 1e-3);
+    }
+}
+
+// What the distributed operator cannot do is refused with the reason, on
+// every process alike.
+TEST(SPONOperator, DistributedRefusesOtherMeshesAndTheProjectionEncoder)
+{
+    SerialAndDistributed m;
+    const std::size_t n = m.serialDofs.n_dofs();
+    auto model = writeModel("distributed_refused", n, 1, "x");
+    Operator spon;
+    Operator::AdditionalData projection;
+    projection.encoder = Operator::Encoder::projection;
+    EXPECT_THROW(
+        spon.initialize_distributed(model, m.serialDofs, m.dofs, m.constraints, projection), ExceptionBase);
+
+    Triangulation<2> coarser;
+    makeAdaptiveLShape(coarser, 2);
+    DoFHandler<2> coarserDofs(coarser);
+    coarserDofs.distribute_dofs(m.fe);
+    auto coarserModel = writeModel("distributed_coarser", coarserDofs.n_dofs(), 1, "x");
+    EXPECT_THROW(
+        spon.initialize_distributed(coarserModel, coarserDofs, m.dofs, m.constraints), ExceptionBase);
+
+    spon.initialize_distributed(model, m.serialDofs, m.dofs, m.constraints);
+    Vector<double> serialVector;
+    std::vector<double> row(n, 1.0);
+    EXPECT_THROW(spon.decode(row.data(), serialVector), ExceptionBase);
 }
 
 int main(int argc, char** argv)

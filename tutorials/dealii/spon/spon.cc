@@ -41,8 +41,12 @@
  *    the time of each stage. Writes a markdown table (Table file), a
  *    summary (Summary file) and VTU files of the first VTU samples samples
  *    (a, f, the FE solution, the four predictions and their errors).
+ *    With Distributed check, the single-level constrained prediction is
+ *    repeated on a parallel::distributed::Triangulation of the fine mesh,
+ *    split over the MPI processes, and compared with the serial one.
  *
  * Usage:  spon [spon.prm]
+ *         mpirun -np 2 spon spon.prm     (predict; rank 0 writes the files)
  *
  * See also: dealii/include/mlcfd/dealii/SPONOperator.h (the operator),
  * tutorials/dealii/spon/train_spon.py (the trainer), Allrun (everything
@@ -50,6 +54,7 @@
  * --------------------------------------------------------------------- */
 
 #include <deal.II/base/function.h>
+#include <deal.II/base/mpi.h>
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/base/quadrature_lib.h>
 #include <deal.II/base/utilities.h>
@@ -61,11 +66,14 @@
 #include <deal.II/fe/fe_values.h>
 #include <deal.II/fe/mapping_q1.h>
 
+#include <deal.II/distributed/tria.h>
+
 #include <deal.II/grid/grid_generator.h>
 #include <deal.II/grid/tria.h>
 
 #include <deal.II/lac/affine_constraints.h>
 #include <deal.II/lac/dynamic_sparsity_pattern.h>
+#include <deal.II/lac/la_parallel_vector.h>
 #include <deal.II/lac/precondition.h>
 #include <deal.II/lac/solver_cg.h>
 #include <deal.II/lac/solver_control.h>
@@ -116,6 +124,7 @@ namespace SPON
     std::string  output_directory;
     std::string  table_file;
     std::string  summary_file;
+    bool         distributed_check;
 
     static void
     declare(ParameterHandler &prm)
@@ -164,6 +173,12 @@ namespace SPON
                         "",
                         Patterns::Anything(),
                         "key: value lines (empty: none)");
+      prm.declare_entry("Distributed check",
+                        "true",
+                        Patterns::Bool(),
+                        "predict once more on a distributed copy of the "
+                        "fine mesh (split over the MPI processes: "
+                        "mpirun -np 2 spon spon.prm) and compare");
       prm.leave_subsection();
     }
 
@@ -187,6 +202,7 @@ namespace SPON
       output_directory   = prm.get("Output directory");
       table_file         = prm.get("Table file");
       summary_file       = prm.get("Summary file");
+      distributed_check  = prm.get_bool("Distributed check");
       prm.leave_subsection();
     }
   };
@@ -761,6 +777,75 @@ namespace SPON
           }
       }
 
+    // @sect4{The same operator on a distributed mesh}
+    //
+    // The single-level constrained variant once more, on a
+    // parallel::distributed::Triangulation of the fine mesh split over the
+    // MPI processes: each process interpolates the inputs on its own cells,
+    // the rows are gathered, rank 0 evaluates the network, and each process
+    // applies the constraints of its own DoFs. It must give the serial
+    // prediction to round-off.
+    const MPI_Comm comm = MPI_COMM_WORLD;
+    const bool     root = Utilities::MPI::this_mpi_process(comm) == 0;
+    double         distributed_difference = -1, distributed_residual = 0;
+    double         distributed_ms = 0;
+    if (parameters.distributed_check &&
+        data.encoder == Operator::Encoder::interpolation)
+      {
+        parallel::distributed::Triangulation<dim> mesh(comm);
+        GridGenerator::hyper_L(mesh, -1, 1);
+        mesh.refine_global(parameters.refinements);
+        DoFHandler<dim> dofs(mesh);
+        dofs.distribute_dofs(fine.fe);
+        const IndexSet relevant = DoFTools::extract_locally_relevant_dofs(dofs);
+
+        Operator                  spon;
+        AffineConstraints<double> sample;
+        data.apply_constraints = true;
+        distributed_difference = 0;
+        for (unsigned int i = 0; i < M; ++i)
+          {
+            const Coefficient<dim>    a(samples[i]);
+            const Source<dim>         f(samples[i]);
+            const BoundaryValues<dim> g(samples[i]);
+            sample.clear();
+            sample.reinit(relevant);
+            DoFTools::make_hanging_node_constraints(dofs, sample);
+            VectorTools::interpolate_boundary_values(dofs, 0, g, sample);
+            sample.close();
+            if (i == 0)
+              spon.initialize_distributed(
+                  single, fine.dof_handler, dofs, sample, data);
+            else
+              spon.set_output_constraints(sample);
+
+            LinearAlgebra::distributed::Vector<double> u;
+            spon.predict({&a, &f, &g}, u);
+            for (const auto k : relevant)
+              distributed_difference =
+                  std::max(distributed_difference,
+                           std::abs(
+                               u(k) -
+                               variants[0].solutions[i][spon.model_index(k)]));
+            distributed_residual =
+                std::max(distributed_residual,
+                         Operator::constraint_violation(sample, u));
+          }
+        distributed_difference =
+            Utilities::MPI::max(distributed_difference, comm);
+        const auto &t  = spon.timings();
+        distributed_ms = 1e3 * (t.encode + t.inference + t.constraints) / M;
+        std::cout << "distributed mesh, "
+                  << Utilities::MPI::n_mpi_processes(comm)
+                  << " processes: single-level constrained prediction "
+                     "differs from the serial one by at most "
+                  << distributed_difference << ", constraint residual "
+                  << distributed_residual << ", " << distributed_ms
+                  << " ms per sample (encode + gather, inference + "
+                     "broadcast, constraints)"
+                  << std::endl;
+      }
+
     // The table: errors averaged (L2) or maximised (BC, residual) over the
     // held-out samples, times per sample.
     std::ostringstream table;
@@ -783,6 +868,9 @@ namespace SPON
               << 1e3 * fe_seconds / M
               << " ms per sample (assembly + CG/SSOR)\n\n"
               << table.str() << std::endl;
+    // One process writes the files (every process holds the serial results).
+    if (!root)
+      return;
     if (!parameters.table_file.empty())
       {
         std::ofstream out(parameters.table_file);
@@ -803,6 +891,11 @@ namespace SPON
                 << "bcError " << key << ": " << v.bc << "\n"
                 << "residual " << key << ": " << v.residual << "\n";
           }
+        if (distributed_difference >= 0)
+          out << "distributed processes: "
+              << Utilities::MPI::n_mpi_processes(comm) << "\n"
+              << "distributedDifference: " << distributed_difference << "\n"
+              << "distributedResidual: " << distributed_residual << "\n";
       }
 
     for (unsigned int i = 0; i < std::min(parameters.vtu_samples, M); ++i)
@@ -862,7 +955,13 @@ namespace SPON
   SPONTutorial<dim>::run()
   {
     if (parameters.mode == "generate")
-      generate_data();
+      {
+        AssertThrow(Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD) == 1,
+                    ExcMessage("spon: set Mode = generate runs on one "
+                               "process (it writes the data file); only "
+                               "predict runs under mpirun"));
+        generate_data();
+      }
     else
       predict();
   }
@@ -871,6 +970,10 @@ namespace SPON
 int
 main(int argc, char **argv)
 {
+  dealii::Utilities::MPI::MPI_InitFinalize mpi(argc, argv, 1);
+  // Under mpirun every process computes the serial results; rank 0 prints.
+  if (dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) != 0)
+    std::cout.setstate(std::ios::failbit);
   try
     {
       dealii::ParameterHandler prm;

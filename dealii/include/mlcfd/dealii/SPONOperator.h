@@ -7,6 +7,8 @@
 
 #include <deal.II/base/exceptions.h>
 #include <deal.II/base/function.h>
+#include <deal.II/base/index_set.h>
+#include <deal.II/base/mpi.h>
 #include <deal.II/base/quadrature_lib.h>
 #include <deal.II/base/subscriptor.h>
 #include <deal.II/dofs/dof_handler.h>
@@ -14,6 +16,7 @@
 #include <deal.II/fe/mapping_q1.h>
 #include <deal.II/grid/intergrid_map.h>
 #include <deal.II/lac/affine_constraints.h>
+#include <deal.II/lac/la_parallel_vector.h>
 #include <deal.II/lac/vector.h>
 #include <deal.II/numerics/vector_tools.h>
 
@@ -21,6 +24,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -87,6 +91,25 @@ namespace dealii
  *   for (s...) spon.encode(inputs[s], &in[s*spon.input_width()]);
  *   spon.process(in.data(), samples, out.data());
  *   for (s...) spon.decode(&out[s*spon.output_width()], u[s]);
+ * @endcode
+ *
+ * **Distributed meshes** (parallel::distributed::Triangulation):
+ * initialize_distributed() takes the DoF handler the model was trained on
+ * (serial, the same mesh; it fixes the order of the network's rows) and the
+ * distributed one with its locally relevant constraints. encode() then
+ * interpolates on each process's own cells and gathers the row on every
+ * process, process() evaluates the network on rank 0 and broadcasts it, and
+ * decode() fills a LinearAlgebra::distributed::Vector (owned and ghost
+ * entries) and applies the constraints of each process's own lines. The
+ * result equals the serial operator's to round-off (tested on 2 ranks);
+ * every call is collective. The multigrid variant and the projection
+ * encoder are serial only.
+ *
+ * @code
+ *   mlcfd::dealii::SPONOperator<2> spon;
+ *   spon.initialize_distributed(model, serial_dofs, dof_handler, constraints);
+ *   LinearAlgebra::distributed::Vector<double> u;
+ *   spon.predict({&a, &f, &g}, u);   // on every rank, collective
  * @endcode
  *
  * timings() accumulates the wall time of each stage (encode, inference,
@@ -177,7 +200,97 @@ public:
         }
         no_constraints_.clear();
         no_constraints_.close();
+        distributed_ = false;
         reset_timings();
+    }
+
+    /**
+     * The operator on a distributed mesh. @p model_dofs is the serial DoF
+     * handler whose numbering the model was trained on (the same mesh and
+     * element, on every process); @p dofs is distributed, @p constraints
+     * (closed) holds at least its locally owned lines. Each DoF of @p dofs
+     * is matched to the DoF of @p model_dofs at the same support point, so
+     * the element must be scalar with support points (FE_Q). Collective.
+     */
+    void initialize_distributed(std::shared_ptr<const mlcfd::Model> model,
+        const ::dealii::DoFHandler<dim>& model_dofs, const ::dealii::DoFHandler<dim>& dofs,
+        const ::dealii::AffineConstraints<double>& constraints, const AdditionalData& data = AdditionalData(),
+        const ::dealii::Mapping<dim>& mapping = ::dealii::StaticMappingQ1<dim>::mapping)
+    {
+        AssertThrow(data.encoder == Encoder::interpolation,
+            ::dealii::ExcMessage("SPONOperator::initialize_distributed: the projection encoder is serial"
+                                 " only; use Encoder::interpolation"));
+        AssertThrow(model_dofs.n_dofs() == dofs.n_dofs(),
+            ::dealii::ExcMessage("SPONOperator::initialize_distributed: the model's DoF handler has "
+                                 + std::to_string(model_dofs.n_dofs()) + " DoFs, the distributed one "
+                                 + std::to_string(dofs.n_dofs())
+                                 + ": they must be the same mesh and element"));
+        AssertThrow(dofs.get_fe().n_components() == 1 && dofs.get_fe().has_support_points(),
+            ::dealii::ExcMessage("SPONOperator::initialize_distributed: DoFs are matched by support"
+                                 " point, which needs a scalar element with support points (FE_Q)"));
+        initialize(std::move(model), model_dofs, model_dofs, constraints, data, mapping);
+        distributed_dofs_ = &dofs;
+        comm_ = dofs.get_communicator();
+        owned_ = dofs.locally_owned_dofs();
+        ::dealii::DoFTools::extract_locally_relevant_dofs(dofs, relevant_);
+
+        // The model's DoF at each support point; points of distinct DoFs of
+        // one scalar element are distinct, so a tolerance of 1e-9 of the
+        // smallest cell diameter cannot merge two of them.
+        std::vector<::dealii::Point<dim>> model_points(model_dofs.n_dofs());
+        ::dealii::DoFTools::map_dofs_to_support_points(mapping, model_dofs, model_points);
+        double h = 1e300;
+        for (const auto& cell : model_dofs.active_cell_iterators()) h = std::min(h, cell->diameter());
+        const PointOrder order{1e-9 * h};
+        std::map<::dealii::Point<dim>, std::size_t, PointOrder> model_index(order);
+        for (std::size_t i = 0; i < model_points.size(); ++i) model_index.emplace(model_points[i], i);
+
+        std::map<::dealii::types::global_dof_index, ::dealii::Point<dim>> points;
+        ::dealii::DoFTools::map_dofs_to_support_points(mapping, dofs, points);
+        relevant_model_index_.assign(relevant_.n_elements(), 0);
+        for (std::size_t k = 0; k < relevant_.n_elements(); ++k)
+        {
+            const auto found = model_index.find(points.at(relevant_.nth_index_in_set(k)));
+            AssertThrow(found != model_index.end(),
+                ::dealii::ExcMessage("SPONOperator::initialize_distributed: DoF "
+                                     + std::to_string(relevant_.nth_index_in_set(k))
+                                     + " of the distributed mesh has no DoF of the model's mesh at its"
+                                       " support point: they must be the same mesh"));
+            relevant_model_index_[k] = found->second;
+        }
+
+        // Where each process's owned values land in a gathered row.
+        const std::vector<std::size_t> owned_model_index = owned_model_indices();
+        const int processes = ::dealii::Utilities::MPI::n_mpi_processes(comm_);
+        const int mine = static_cast<int>(owned_model_index.size());
+        counts_.assign(processes, 0);
+        MPI_Allgather(&mine, 1, MPI_INT, counts_.data(), 1, MPI_INT, comm_);
+        offsets_.assign(processes, 0);
+        for (int p = 1; p < processes; ++p) offsets_[p] = offsets_[p - 1] + counts_[p - 1];
+        std::vector<unsigned long long> mine_index(owned_model_index.begin(), owned_model_index.end());
+        std::vector<unsigned long long> all(dofs.n_dofs());
+        MPI_Allgatherv(mine_index.data(), mine, MPI_UNSIGNED_LONG_LONG, all.data(), counts_.data(),
+            offsets_.data(), MPI_UNSIGNED_LONG_LONG, comm_);
+        gathered_model_index_.assign(all.begin(), all.end());
+        std::vector<bool> seen(dofs.n_dofs(), false);
+        for (const std::size_t i : gathered_model_index_) seen[i] = true;
+        AssertThrow(std::find(seen.begin(), seen.end(), false) == seen.end(),
+            ::dealii::ExcMessage("SPONOperator::initialize_distributed: the distributed DoFs do not"
+                                 " cover the model's DoFs one to one"));
+        distributed_ = true;
+    }
+
+    /// true after initialize_distributed().
+    bool distributed() const { return distributed_; }
+
+    /// The model's (serial) index of the locally relevant DoF @p i of the
+    /// distributed mesh: where it sits in the network's rows.
+    std::size_t model_index(const ::dealii::types::global_dof_index i) const
+    {
+        AssertThrow(distributed_ && relevant_.is_element(i),
+            ::dealii::ExcMessage("SPONOperator::model_index: DoF " + std::to_string(i)
+                                 + " is not locally relevant on a distributed mesh of this operator"));
+        return relevant_model_index_[relevant_.index_within_set(i)];
     }
 
     /// Number of input functions per sample.
@@ -221,6 +334,11 @@ public:
             AssertThrow(inputs[k] != nullptr && inputs[k]->n_components == 1,
                 ::dealii::ExcMessage(
                     "SPONOperator: input function " + std::to_string(k) + " must be a scalar function"));
+            if (distributed_)
+            {
+                encode_distributed(*inputs[k], row + k * n);
+                continue;
+            }
             if (data_.encoder == Encoder::interpolation)
             {
                 ::dealii::VectorTools::interpolate(*mapping_, *processor_dofs_, *inputs[k], encoded);
@@ -241,7 +359,15 @@ public:
     void process(const double* input_rows, const std::size_t rows, double* output_rows) const
     {
         const auto start = clock::now();
-        model_->evaluate(input_rows, rows, input_width(), output_rows, output_width());
+        if (!distributed_ || ::dealii::Utilities::MPI::this_mpi_process(comm_) == 0)
+        {
+            model_->evaluate(input_rows, rows, input_width(), output_rows, output_width());
+        }
+        if (distributed_)
+        {
+            // One network evaluation, the same output on every process.
+            MPI_Bcast(output_rows, static_cast<int>(rows * output_width()), MPI_DOUBLE, 0, comm_);
+        }
         timings_.inference += seconds_since(start);
     }
 
@@ -259,6 +385,9 @@ public:
     void decode(const double* output_row, const ::dealii::AffineConstraints<double>& constraints,
         ::dealii::Vector<double>& solution) const
     {
+        AssertThrow(!distributed_,
+            ::dealii::ExcMessage("SPONOperator: initialized on a distributed mesh, decode into a"
+                                 " LinearAlgebra::distributed::Vector"));
         const std::size_t n = processor_dofs_->n_dofs();
         solution.reinit(output_dofs_->n_dofs());
         if (multilevel_)
@@ -288,6 +417,38 @@ public:
     /// Encode, process and decode one sample.
     void predict(
         const std::vector<const ::dealii::Function<dim>*>& inputs, ::dealii::Vector<double>& solution) const
+    {
+        std::vector<double> in(input_width()), out(output_width());
+        encode(inputs, in.data());
+        process(in.data(), 1, out.data());
+        decode(out.data(), solution);
+    }
+
+    /// The decoder on a distributed mesh: @p solution gets the locally
+    /// owned and ghost entries of the DoFs of this process, with the
+    /// constraints applied to its owned lines if apply_constraints().
+    /// Collective.
+    void decode(
+        const double* output_row, ::dealii::LinearAlgebra::distributed::Vector<double>& solution) const
+    {
+        AssertThrow(distributed_,
+            ::dealii::ExcMessage("SPONOperator: a distributed vector needs initialize_distributed()"));
+        solution.reinit(owned_, relevant_, comm_);
+        for (const auto i : owned_) solution(i) = output_row[model_index(i)];
+        if (data_.apply_constraints)
+        {
+            const auto start = clock::now();
+            output_constraints_->distribute(solution);
+            timings_.constraints += seconds_since(start);
+        }
+        solution.update_ghost_values();
+        ++timings_.samples;
+    }
+
+    /// Encode, process and decode one sample on a distributed mesh.
+    /// Collective.
+    void predict(const std::vector<const ::dealii::Function<dim>*>& inputs,
+        ::dealii::LinearAlgebra::distributed::Vector<double>& solution) const
     {
         std::vector<double> in(input_width()), out(output_width());
         encode(inputs, in.data());
@@ -332,8 +493,60 @@ public:
         return violation;
     }
 
+    /// The same on a distributed mesh: the lines owned by each process
+    /// (@p u needs its ghost entries), maximised over the processes.
+    /// Collective.
+    static double constraint_violation(const ::dealii::AffineConstraints<double>& constraints,
+        const ::dealii::LinearAlgebra::distributed::Vector<double>& u)
+    {
+        const ::dealii::IndexSet owned = u.locally_owned_elements();
+        double violation = 0;
+        for (const auto& line : constraints.get_lines())
+        {
+            if (!owned.is_element(line.index)) continue;
+            double r = u(line.index) - line.inhomogeneity;
+            for (const auto& entry : line.entries) r -= entry.second * u(entry.first);
+            violation = std::max(violation, std::abs(r));
+        }
+        return ::dealii::Utilities::MPI::max(violation, u.get_mpi_communicator());
+    }
+
 private:
     using clock = std::chrono::steady_clock;
+
+    // Lexicographic order of points, coordinates within @p tolerance equal.
+    struct PointOrder
+    {
+        double tolerance;
+        bool operator()(const ::dealii::Point<dim>& a, const ::dealii::Point<dim>& b) const
+        {
+            for (unsigned int d = 0; d < dim; ++d)
+                if (std::abs(a[d] - b[d]) > tolerance) return a[d] < b[d];
+            return false;
+        }
+    };
+
+    // The model's index of each locally owned DoF, in the owned order.
+    std::vector<std::size_t> owned_model_indices() const
+    {
+        std::vector<std::size_t> result;
+        for (std::size_t k = 0; k < relevant_.n_elements(); ++k)
+            if (owned_.is_element(relevant_.nth_index_in_set(k))) result.push_back(relevant_model_index_[k]);
+        return result;
+    }
+
+    // One input interpolated on this process's cells, gathered into the
+    // model's order on every process.
+    void encode_distributed(const ::dealii::Function<dim>& input, double* row) const
+    {
+        ::dealii::LinearAlgebra::distributed::Vector<double> local(owned_, relevant_, comm_);
+        ::dealii::VectorTools::interpolate(*mapping_, *distributed_dofs_, input, local);
+        std::vector<double> mine(owned_.n_elements()), all(distributed_dofs_->n_dofs());
+        for (std::size_t j = 0; j < mine.size(); ++j) mine[j] = local.local_element(j);
+        MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_DOUBLE, all.data(), counts_.data(),
+            offsets_.data(), MPI_DOUBLE, comm_);
+        for (std::size_t m = 0; m < all.size(); ++m) row[gathered_model_index_[m]] = all[m];
+    }
     static double seconds_since(const clock::time_point start)
     {
         return std::chrono::duration<double>(clock::now() - start).count();
@@ -351,6 +564,15 @@ private:
     ::dealii::AffineConstraints<double> no_constraints_;
     std::unique_ptr<::dealii::InterGridMap<::dealii::DoFHandler<dim>>> intergrid_map_;
     mutable Timings timings_;
+
+    // The distributed mesh (initialize_distributed()).
+    bool distributed_ = false;
+    const ::dealii::DoFHandler<dim>* distributed_dofs_ = nullptr;
+    MPI_Comm comm_ = MPI_COMM_SELF;
+    ::dealii::IndexSet owned_, relevant_;
+    std::vector<std::size_t> relevant_model_index_; // per locally relevant DoF, in its order
+    std::vector<std::size_t> gathered_model_index_; // per entry of a gathered row of owned values
+    std::vector<int> counts_, offsets_;             // of each process's owned values
 };
 
 } // namespace dealii
