@@ -378,7 +378,8 @@ TEST(SPONOperator, DistributedMeshEqualsSerial)
 }
 
 // What the distributed operator cannot do is refused with the reason, on
-// every process alike.
+// every process alike (ctest runs this on 2 ranks with a timeout: a lone
+// throw would hang).
 TEST(SPONOperator, DistributedRefusesOtherMeshesAndTheProjectionEncoder)
 {
     SerialAndDistributed m;
@@ -397,6 +398,32 @@ TEST(SPONOperator, DistributedRefusesOtherMeshesAndTheProjectionEncoder)
     auto coarserModel = writeModel("distributed_coarser", coarserDofs.n_dofs(), 1, "x");
     EXPECT_THROW(
         spon.initialize_distributed(coarserModel, coarserDofs, m.dofs, m.constraints), ExceptionBase);
+
+    // The same number of DoFs on another mesh: one corner cell refined on
+    // the model's mesh, another on the distributed one. The process that
+    // finds the stray cell must not throw alone (the others would wait).
+    const auto refineCornerCell = [](Triangulation<2>& tria, const Point<2>& corner)
+    {
+        GridGenerator::hyper_L(tria, -1, 1);
+        tria.refine_global(2);
+        for (const auto& cell : tria.active_cell_iterators())
+            if (cell->is_locally_owned() && cell->point_inside(corner)) cell->set_refine_flag();
+        tria.execute_coarsening_and_refinement();
+    };
+    Triangulation<2> oneCorner;
+    parallel::distributed::Triangulation<2> otherCorner(MPI_COMM_WORLD);
+    refineCornerCell(oneCorner, Point<2>(-0.99, -0.99));
+    refineCornerCell(otherCorner, Point<2>(-0.99, 0.99));
+    DoFHandler<2> oneCornerDofs(oneCorner), otherCornerDofs(otherCorner);
+    oneCornerDofs.distribute_dofs(m.fe);
+    otherCornerDofs.distribute_dofs(m.fe);
+    ASSERT_EQ(oneCornerDofs.n_dofs(), otherCornerDofs.n_dofs());
+    AffineConstraints<double> otherConstraints;
+    makeConstraints(otherCornerDofs, otherConstraints);
+    auto cornerModel = writeModel("distributed_corner", oneCornerDofs.n_dofs(), 1, "x");
+    EXPECT_THROW(spon.initialize_distributed(cornerModel, oneCornerDofs, otherCornerDofs, otherConstraints),
+        ExceptionBase);
+    EXPECT_FALSE(spon.distributed()) << "a refusal leaves the operator as it was";
 
     spon.initialize_distributed(model, m.serialDofs, m.dofs, m.constraints);
     Vector<double> serialVector;

@@ -990,6 +990,9 @@ main(int argc, char **argv)
                 << "Exception: " << exc.what() << "\n"
                 << "----------------------------------------------------"
                 << std::endl;
+      // The other processes may be waiting for this one.
+      if (dealii::Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD) > 1)
+        MPI_Abort(MPI_COMM_WORLD, 1);
       return 1;
     }
   return 0;

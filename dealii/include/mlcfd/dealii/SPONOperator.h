@@ -14,6 +14,7 @@
 #include <deal.II/dofs/dof_handler.h>
 #include <deal.II/dofs/dof_tools.h>
 #include <deal.II/fe/mapping_q1.h>
+#include <deal.II/grid/cell_id.h>
 #include <deal.II/grid/intergrid_map.h>
 #include <deal.II/lac/affine_constraints.h>
 #include <deal.II/lac/la_parallel_vector.h>
@@ -24,6 +25,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <exception>
 #include <map>
 #include <memory>
 #include <string>
@@ -96,14 +98,14 @@ namespace dealii
  * **Distributed meshes** (parallel::distributed::Triangulation):
  * initialize_distributed() takes the DoF handler the model was trained on
  * (serial, the same mesh; it fixes the order of the network's rows) and the
- * distributed one with its locally relevant constraints. encode() then
+ * distributed one with its constraints (at least the locally owned lines). encode() then
  * interpolates on each process's own cells and gathers the row on every
  * process, process() evaluates the network on rank 0 and broadcasts it, and
  * decode() fills a LinearAlgebra::distributed::Vector (owned and ghost
  * entries) and applies the constraints of each process's own lines. The
  * result equals the serial operator's to round-off (tested on 2 ranks);
- * every call is collective. The multigrid variant and the projection
- * encoder are serial only.
+ * every call is collective. The projection encoder is serial only, and the
+ * multigrid variant has no distributed form.
  *
  * @code
  *   mlcfd::dealii::SPONOperator<2> spon;
@@ -206,77 +208,90 @@ public:
 
     /**
      * The operator on a distributed mesh. @p model_dofs is the serial DoF
-     * handler whose numbering the model was trained on (the same mesh and
-     * element, on every process); @p dofs is distributed, @p constraints
-     * (closed) holds at least its locally owned lines. Each DoF of @p dofs
-     * is matched to the DoF of @p model_dofs at the same support point, so
-     * the element must be scalar with support points (FE_Q). Collective.
+     * handler whose numbering the model was trained on (the same mesh,
+     * refined alike from the same coarse grid, and the same element, on
+     * every process); @p dofs is distributed, @p constraints (closed) holds
+     * at least its locally owned lines. Each cell of @p dofs is the cell of
+     * @p model_dofs with the same CellId, and their DoFs correspond in the
+     * element's order: an exact match. Collective; a refusal (on any
+     * process) is thrown on every process and leaves the operator as it was.
      */
     void initialize_distributed(std::shared_ptr<const mlcfd::Model> model,
         const ::dealii::DoFHandler<dim>& model_dofs, const ::dealii::DoFHandler<dim>& dofs,
         const ::dealii::AffineConstraints<double>& constraints, const AdditionalData& data = AdditionalData(),
         const ::dealii::Mapping<dim>& mapping = ::dealii::StaticMappingQ1<dim>::mapping)
     {
+        const std::string where = "SPONOperator::initialize_distributed: ";
         AssertThrow(data.encoder == Encoder::interpolation,
-            ::dealii::ExcMessage("SPONOperator::initialize_distributed: the projection encoder is serial"
-                                 " only; use Encoder::interpolation"));
-        AssertThrow(model_dofs.n_dofs() == dofs.n_dofs(),
-            ::dealii::ExcMessage("SPONOperator::initialize_distributed: the model's DoF handler has "
-                                 + std::to_string(model_dofs.n_dofs()) + " DoFs, the distributed one "
-                                 + std::to_string(dofs.n_dofs())
+            ::dealii::ExcMessage(
+                where + "the projection encoder is serial only; use Encoder::interpolation"));
+        AssertThrow(model_dofs.n_dofs() == dofs.n_dofs() && model_dofs.get_fe() == dofs.get_fe(),
+            ::dealii::ExcMessage(where + "the model's DoF handler has " + std::to_string(model_dofs.n_dofs())
+                                 + " DoFs, the distributed one " + std::to_string(dofs.n_dofs())
                                  + ": they must be the same mesh and element"));
-        AssertThrow(dofs.get_fe().n_components() == 1 && dofs.get_fe().has_support_points(),
-            ::dealii::ExcMessage("SPONOperator::initialize_distributed: DoFs are matched by support"
-                                 " point, which needs a scalar element with support points (FE_Q)"));
-        initialize(std::move(model), model_dofs, model_dofs, constraints, data, mapping);
-        distributed_dofs_ = &dofs;
-        comm_ = dofs.get_communicator();
-        owned_ = dofs.locally_owned_dofs();
-        ::dealii::DoFTools::extract_locally_relevant_dofs(dofs, relevant_);
+        const MPI_Comm comm = dofs.get_communicator();
+        const ::dealii::IndexSet owned = dofs.locally_owned_dofs();
+        const ::dealii::IndexSet relevant = ::dealii::DoFTools::extract_locally_relevant_dofs(dofs);
 
-        // The model's DoF at each support point; points of distinct DoFs of
-        // one scalar element are distinct, so a tolerance of 1e-9 of the
-        // smallest cell diameter cannot merge two of them.
-        std::vector<::dealii::Point<dim>> model_points(model_dofs.n_dofs());
-        ::dealii::DoFTools::map_dofs_to_support_points(mapping, model_dofs, model_points);
-        double h = 1e300;
-        for (const auto& cell : model_dofs.active_cell_iterators()) h = std::min(h, cell->diameter());
-        const PointOrder order{1e-9 * h};
-        std::map<::dealii::Point<dim>, std::size_t, PointOrder> model_index(order);
-        for (std::size_t i = 0; i < model_points.size(); ++i) model_index.emplace(model_points[i], i);
-
-        std::map<::dealii::types::global_dof_index, ::dealii::Point<dim>> points;
-        ::dealii::DoFTools::map_dofs_to_support_points(mapping, dofs, points);
-        relevant_model_index_.assign(relevant_.n_elements(), 0);
-        for (std::size_t k = 0; k < relevant_.n_elements(); ++k)
+        std::map<::dealii::CellId, typename ::dealii::DoFHandler<dim>::active_cell_iterator> model_cells;
+        for (const auto& cell : model_dofs.active_cell_iterators()) model_cells.emplace(cell->id(), cell);
+        constexpr std::size_t unset = static_cast<std::size_t>(-1);
+        std::vector<std::size_t> relevant_model_index(relevant.n_elements(), unset);
+        const unsigned int per_cell = dofs.get_fe().n_dofs_per_cell();
+        std::vector<::dealii::types::global_dof_index> mine(per_cell), theirs(per_cell);
+        bool matched = true;
+        for (const auto& cell : dofs.active_cell_iterators())
         {
-            const auto found = model_index.find(points.at(relevant_.nth_index_in_set(k)));
-            AssertThrow(found != model_index.end(),
-                ::dealii::ExcMessage("SPONOperator::initialize_distributed: DoF "
-                                     + std::to_string(relevant_.nth_index_in_set(k))
-                                     + " of the distributed mesh has no DoF of the model's mesh at its"
-                                       " support point: they must be the same mesh"));
-            relevant_model_index_[k] = found->second;
+            if (cell->is_artificial()) continue;
+            const auto found = model_cells.find(cell->id());
+            if (found == model_cells.end())
+            {
+                matched = false;
+                break;
+            }
+            cell->get_dof_indices(mine);
+            found->second->get_dof_indices(theirs);
+            for (unsigned int j = 0; j < per_cell; ++j)
+            {
+                std::size_t& m = relevant_model_index[relevant.index_within_set(mine[j])];
+                matched = matched && (m == unset || m == theirs[j]);
+                m = theirs[j];
+            }
         }
+        matched = matched
+                  && std::find(relevant_model_index.begin(), relevant_model_index.end(), unset)
+                         == relevant_model_index.end();
+        // Agreed before anyone throws: a lone throw would leave the other
+        // processes waiting in the next collective call.
+        AssertThrow(::dealii::Utilities::MPI::min(static_cast<int>(matched), comm) == 1,
+            ::dealii::ExcMessage(where
+                                 + "a cell of the distributed mesh is no cell of the model's mesh:"
+                                   " they must be the same mesh, refined alike from one coarse grid"));
 
         // Where each process's owned values land in a gathered row.
-        const std::vector<std::size_t> owned_model_index = owned_model_indices();
-        const int processes = ::dealii::Utilities::MPI::n_mpi_processes(comm_);
-        const int mine = static_cast<int>(owned_model_index.size());
-        counts_.assign(processes, 0);
-        MPI_Allgather(&mine, 1, MPI_INT, counts_.data(), 1, MPI_INT, comm_);
-        offsets_.assign(processes, 0);
-        for (int p = 1; p < processes; ++p) offsets_[p] = offsets_[p - 1] + counts_[p - 1];
-        std::vector<unsigned long long> mine_index(owned_model_index.begin(), owned_model_index.end());
+        std::vector<unsigned long long> owned_model_index;
+        for (std::size_t k = 0; k < relevant.n_elements(); ++k)
+            if (owned.is_element(relevant.nth_index_in_set(k)))
+                owned_model_index.push_back(relevant_model_index[k]);
+        const int processes = ::dealii::Utilities::MPI::n_mpi_processes(comm);
+        const int count = static_cast<int>(owned_model_index.size());
+        std::vector<int> counts(processes, 0), offsets(processes, 0);
+        MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
+        for (int p = 1; p < processes; ++p) offsets[p] = offsets[p - 1] + counts[p - 1];
         std::vector<unsigned long long> all(dofs.n_dofs());
-        MPI_Allgatherv(mine_index.data(), mine, MPI_UNSIGNED_LONG_LONG, all.data(), counts_.data(),
-            offsets_.data(), MPI_UNSIGNED_LONG_LONG, comm_);
+        MPI_Allgatherv(owned_model_index.data(), count, MPI_UNSIGNED_LONG_LONG, all.data(), counts.data(),
+            offsets.data(), MPI_UNSIGNED_LONG_LONG, comm);
+
+        // Only now the operator changes.
+        initialize(std::move(model), model_dofs, model_dofs, constraints, data, mapping);
+        distributed_dofs_ = &dofs;
+        comm_ = comm;
+        owned_ = owned;
+        relevant_ = relevant;
+        relevant_model_index_ = std::move(relevant_model_index);
         gathered_model_index_.assign(all.begin(), all.end());
-        std::vector<bool> seen(dofs.n_dofs(), false);
-        for (const std::size_t i : gathered_model_index_) seen[i] = true;
-        AssertThrow(std::find(seen.begin(), seen.end(), false) == seen.end(),
-            ::dealii::ExcMessage("SPONOperator::initialize_distributed: the distributed DoFs do not"
-                                 " cover the model's DoFs one to one"));
+        counts_ = std::move(counts);
+        offsets_ = std::move(offsets);
         distributed_ = true;
     }
 
@@ -359,13 +374,31 @@ public:
     void process(const double* input_rows, const std::size_t rows, double* output_rows) const
     {
         const auto start = clock::now();
-        if (!distributed_ || ::dealii::Utilities::MPI::this_mpi_process(comm_) == 0)
+        if (!distributed_)
         {
             model_->evaluate(input_rows, rows, input_width(), output_rows, output_width());
         }
-        if (distributed_)
+        else
         {
-            // One network evaluation, the same output on every process.
+            // One network evaluation on rank 0, its output on every process;
+            // a failure there is thrown on every process.
+            int failed = 0;
+            std::string message;
+            if (::dealii::Utilities::MPI::this_mpi_process(comm_) == 0)
+            {
+                try
+                {
+                    model_->evaluate(input_rows, rows, input_width(), output_rows, output_width());
+                }
+                catch (const std::exception& e)
+                {
+                    failed = 1;
+                    message = std::string(": ") + e.what();
+                }
+            }
+            MPI_Bcast(&failed, 1, MPI_INT, 0, comm_);
+            AssertThrow(
+                !failed, ::dealii::ExcMessage("SPONOperator: the network failed on rank 0" + message));
             MPI_Bcast(output_rows, static_cast<int>(rows * output_width()), MPI_DOUBLE, 0, comm_);
         }
         timings_.inference += seconds_since(start);
@@ -513,27 +546,6 @@ public:
 
 private:
     using clock = std::chrono::steady_clock;
-
-    // Lexicographic order of points, coordinates within @p tolerance equal.
-    struct PointOrder
-    {
-        double tolerance;
-        bool operator()(const ::dealii::Point<dim>& a, const ::dealii::Point<dim>& b) const
-        {
-            for (unsigned int d = 0; d < dim; ++d)
-                if (std::abs(a[d] - b[d]) > tolerance) return a[d] < b[d];
-            return false;
-        }
-    };
-
-    // The model's index of each locally owned DoF, in the owned order.
-    std::vector<std::size_t> owned_model_indices() const
-    {
-        std::vector<std::size_t> result;
-        for (std::size_t k = 0; k < relevant_.n_elements(); ++k)
-            if (owned_.is_element(relevant_.nth_index_in_set(k))) result.push_back(relevant_model_index_[k]);
-        return result;
-    }
 
     // One input interpolated on this process's cells, gathered into the
     // model's order on every process.
