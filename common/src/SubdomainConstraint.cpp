@@ -203,6 +203,7 @@ struct SubdomainConstraint::Impl
     std::size_t subdomainCount = 0;
     std::vector<std::size_t> subdomainOf;
     std::vector<std::size_t> coarseColumns; // global columns the coarse step corrects
+    CSRMatrix coarseMatrix;                 // subdomains x coarseColumns
     Block coarse;
     bool hasCoarse = false;
     std::vector<Local> locals;
@@ -232,7 +233,6 @@ struct SubdomainConstraint::Impl
             coarseColumns.push_back(c);
             sums.push_back(std::move(sum));
         }
-        if (coarseColumns.empty()) return;
         // Triplets (subdomain, coarse column) to CSR.
         CSRMatrix C;
         C.rows = subdomainCount;
@@ -255,6 +255,10 @@ struct SubdomainConstraint::Impl
                 C.value[q] = v;
             }
         }
+        coarseMatrix = C;
+        // The caller solves an external coarse problem; an empty one has
+        // nothing to solve.
+        if (options.externalCoarse || coarseColumns.empty()) return;
         coarse.build(std::move(C), options.local);
         hasCoarse = true;
     }
@@ -263,10 +267,12 @@ struct SubdomainConstraint::Impl
     {
         locals.resize(subdomainCount);
         for (std::size_t i = 0; i < G.rows; ++i) locals[subdomainOf[i]].rows.push_back(i);
+        std::vector<bool> shared(G.numCols(), false);
+        for (std::size_t c : options.sharedColumns) shared[c] = true;
         for (std::size_t c = 0; c < G.numCols(); ++c)
         {
             std::size_t s = none;
-            bool local = Gt.rowStart[c] < Gt.rowStart[c + 1];
+            bool local = Gt.rowStart[c] < Gt.rowStart[c + 1] && !shared[c];
             for (std::int64_t p = Gt.rowStart[c]; p < Gt.rowStart[c + 1] && local; ++p)
             {
                 const std::size_t t = subdomainOf[Gt.column[p]];
@@ -336,6 +342,15 @@ SubdomainConstraint::SubdomainConstraint(
         }
         I.localOptions.solver = ConstraintSolver::conjugateGradient;
     }
+    for (std::size_t c : options.sharedColumns)
+    {
+        if (!options.externalCoarse || c >= G.numCols())
+        {
+            throw std::invalid_argument("mlcfd::SubdomainConstraint: sharedColumns need externalCoarse and "
+                                        "must be columns of G (column "
+                                        + std::to_string(c) + ")");
+        }
+    }
     I.subdomainCount =
         subdomainOfRow.empty() ? 0 : *std::max_element(subdomainOfRow.begin(), subdomainOfRow.end()) + 1;
     std::vector<bool> used(I.subdomainCount, false);
@@ -351,7 +366,7 @@ SubdomainConstraint::SubdomainConstraint(
     I.G = std::move(G);
     I.Gt = I.G.transposed();
     I.subdomainOf = std::move(subdomainOfRow);
-    if (I.subdomainCount > 1) I.buildCoarse();
+    if (I.subdomainCount > 1 || I.options.externalCoarse) I.buildCoarse();
     I.buildLocals();
 }
 
@@ -375,10 +390,34 @@ std::size_t SubdomainConstraint::interfaceColumns() const
 {
     return impl_->coarseColumns.size();
 }
+const CSRMatrix& SubdomainConstraint::coarseMatrix() const
+{
+    return impl_->coarseMatrix;
+}
+const std::vector<std::size_t>& SubdomainConstraint::coarseColumns() const
+{
+    return impl_->coarseColumns;
+}
 
 ConstraintReport SubdomainConstraint::apply(
     const double* mean, const double* variance, const double* b, double* newMean)
 {
+    if (impl_->options.externalCoarse)
+    {
+        throw std::invalid_argument("mlcfd::SubdomainConstraint::apply: built with externalCoarse, so the "
+                                    "coarse step needs the CoarseStep argument");
+    }
+    return apply(mean, variance, b, newMean, CoarseStep());
+}
+
+ConstraintReport SubdomainConstraint::apply(
+    const double* mean, const double* variance, const double* b, double* newMean, const CoarseStep& external)
+{
+    if (impl_->options.externalCoarse != bool(external))
+    {
+        throw std::invalid_argument("mlcfd::SubdomainConstraint::apply: a CoarseStep goes with "
+                                    "externalCoarse (and only with it)");
+    }
     const auto start = std::chrono::steady_clock::now();
     Impl& I = *impl_;
     const CSRMatrix& G = I.G;
@@ -409,11 +448,32 @@ ConstraintReport SubdomainConstraint::apply(
 
     // 1. Coarse: each subdomain's summed residual to zero through the
     //    columns whose summed entries do not vanish.
-    if (I.hasCoarse)
+    if (I.hasCoarse || external)
     {
         std::vector<double> rc(I.subdomainCount, 0.0), u, d, target;
         for (std::size_t i = 0; i < m; ++i) rc[I.subdomainOf[i]] += r[i];
-        accumulate(report, I.coarse.correct(I.coarseColumns, variance, rc, newMean, u, d, target));
+        if (external)
+        {
+            const std::size_t nc = I.coarseColumns.size();
+            std::vector<double> values(nc), variances(nc, 1.0);
+            for (std::size_t k = 0; k < nc; ++k)
+            {
+                values[k] = newMean[I.coarseColumns[k]];
+                if (variance) variances[k] = variance[I.coarseColumns[k]];
+            }
+            external(rc, variances, values);
+            if (values.size() != nc)
+            {
+                throw std::runtime_error("mlcfd::SubdomainConstraint: the CoarseStep returned "
+                                         + std::to_string(values.size()) + " values for " + std::to_string(nc)
+                                         + " coarse columns");
+            }
+            for (std::size_t k = 0; k < nc; ++k) newMean[I.coarseColumns[k]] = values[k];
+        }
+        else
+        {
+            accumulate(report, I.coarse.correct(I.coarseColumns, variance, rc, newMean, u, d, target));
+        }
         G.multiply(newMean, r.data());
         for (std::size_t i = 0; i < m; ++i) r[i] -= b[i];
     }
@@ -461,6 +521,128 @@ ConstraintReport SubdomainConstraint::apply(
     for (std::size_t i = 0; i < m; ++i) r[i] -= b[i];
     report.constraintResidual = norm(r) / scale;
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return report;
+}
+
+// ------------------------------------------------ DistributedCoarseProblem
+
+struct DistributedCoarseProblem::Impl
+{
+    std::vector<std::vector<std::size_t>> unknown; // per process, per coarse column
+    std::vector<std::size_t> rowOffset;            // first global row of each process
+    std::size_t rows = 0, columns = 0;
+    CSRMatrix C;
+    std::unique_ptr<SubdomainConstraint> solver; // C as one subdomain: the least change
+};
+
+DistributedCoarseProblem::DistributedCoarseProblem(const std::vector<CSRMatrix>& matrices,
+    const std::vector<std::vector<std::int64_t>>& globalColumns, const LinearConstraintOptions& options)
+    : impl_(new Impl)
+{
+    if (matrices.size() != globalColumns.size())
+    {
+        throw std::invalid_argument("mlcfd::DistributedCoarseProblem: " + std::to_string(matrices.size())
+                                    + " matrices but " + std::to_string(globalColumns.size())
+                                    + " lists of global columns");
+    }
+    Impl& I = *impl_;
+    std::map<std::int64_t, std::size_t> number;
+    I.unknown.resize(matrices.size());
+    for (std::size_t p = 0; p < matrices.size(); ++p)
+    {
+        matrices[p].check("mlcfd::DistributedCoarseProblem: matrix of process " + std::to_string(p));
+        if (globalColumns[p].size() != matrices[p].numCols())
+        {
+            throw std::invalid_argument("mlcfd::DistributedCoarseProblem: process " + std::to_string(p)
+                                        + " has " + std::to_string(matrices[p].numCols())
+                                        + " coarse columns but " + std::to_string(globalColumns[p].size())
+                                        + " global numbers");
+        }
+        I.rowOffset.push_back(I.rows);
+        I.rows += matrices[p].rows;
+        for (const std::int64_t g : globalColumns[p])
+            I.unknown[p].push_back(number.emplace(g, number.size()).first->second);
+    }
+    I.columns = number.size();
+    I.C.rows = I.rows;
+    I.C.cols = I.columns;
+    I.C.rowStart.assign(1, 0);
+    for (std::size_t p = 0; p < matrices.size(); ++p)
+    {
+        const CSRMatrix& A = matrices[p];
+        for (std::size_t i = 0; i < A.rows; ++i)
+        {
+            for (std::int64_t q = A.rowStart[i]; q < A.rowStart[i + 1]; ++q)
+            {
+                I.C.column.push_back(std::int64_t(I.unknown[p][A.column[q]]));
+                I.C.value.push_back(A.value[q]);
+            }
+            I.C.rowStart.push_back(std::int64_t(I.C.column.size()));
+        }
+    }
+    if (I.rows == 0 || I.columns == 0) return;
+    SubdomainConstraintOptions one;
+    one.local = options;
+    I.solver = std::make_unique<SubdomainConstraint>(I.C, std::vector<std::size_t>(I.rows, 0), one);
+}
+
+DistributedCoarseProblem::~DistributedCoarseProblem() = default;
+DistributedCoarseProblem::DistributedCoarseProblem(DistributedCoarseProblem&&) noexcept = default;
+DistributedCoarseProblem& DistributedCoarseProblem::operator=(DistributedCoarseProblem&&) noexcept = default;
+
+std::size_t DistributedCoarseProblem::columns() const
+{
+    return impl_->columns;
+}
+std::size_t DistributedCoarseProblem::rows() const
+{
+    return impl_->rows;
+}
+
+ConstraintReport DistributedCoarseProblem::solve(const std::vector<std::vector<double>>& residuals,
+    const std::vector<std::vector<double>>& variances, std::vector<std::vector<double>>& values)
+{
+    Impl& I = *impl_;
+    const std::size_t P = I.unknown.size();
+    if (residuals.size() != P || variances.size() != P || values.size() != P)
+    {
+        throw std::invalid_argument(
+            "mlcfd::DistributedCoarseProblem::solve: one residual, variance and value "
+            "list per process ("
+            + std::to_string(P) + ")");
+    }
+    std::vector<double> u(I.columns, 0.0), d(I.columns, 1.0), rc(I.rows, 0.0);
+    std::vector<bool> set(I.columns, false);
+    for (std::size_t p = 0; p < P; ++p)
+    {
+        const std::size_t n = I.unknown[p].size();
+        if (values[p].size() != n || variances[p].size() != n
+            || residuals[p].size() != (p + 1 < P ? I.rowOffset[p + 1] : I.rows) - I.rowOffset[p])
+        {
+            throw std::invalid_argument("mlcfd::DistributedCoarseProblem::solve: the lists of process "
+                                        + std::to_string(p) + " do not match its coarse matrix");
+        }
+        for (std::size_t k = 0; k < n; ++k)
+        {
+            const std::size_t j = I.unknown[p][k];
+            if (set[j]) continue;
+            set[j] = true;
+            u[j] = values[p][k];
+            d[j] = variances[p][k];
+        }
+        std::copy(residuals[p].begin(), residuals[p].end(), rc.begin() + std::ptrdiff_t(I.rowOffset[p]));
+    }
+    ConstraintReport report;
+    if (I.solver)
+    {
+        // C u_new = C u - rc: every subdomain's summed residual cancelled.
+        std::vector<double> target(I.rows);
+        I.C.multiply(u.data(), target.data());
+        for (std::size_t i = 0; i < I.rows; ++i) target[i] -= rc[i];
+        report = I.solver->apply(u.data(), d.data(), target.data(), u.data());
+    }
+    for (std::size_t p = 0; p < P; ++p)
+        for (std::size_t k = 0; k < I.unknown[p].size(); ++k) values[p][k] = u[I.unknown[p][k]];
     return report;
 }
 

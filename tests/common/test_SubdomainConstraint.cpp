@@ -1,7 +1,8 @@
 // Unit tests of the decomposed hard constraint: every row holds to
 // round-off, global conservation follows, one subdomain and a G without
 // shared columns give LinearConstraint's projection, held columns stay,
-// threads change nothing, and the partition is connected.
+// threads change nothing, the partition is connected, and the constraint
+// spread over processes (external coarse step) equals the serial one.
 #include "mlcfd/GridMatrices.h"
 #include "mlcfd/LinearConstraint.h"
 #include "mlcfd/SubdomainConstraint.h"
@@ -230,6 +231,133 @@ TEST(SubdomainConstraint, PartitionIsConnectedAndNearTheTargetSize)
     }
 }
 
+// The constraint spread over two processes, simulated in one: each holds
+// the rows of half the cells and every column those rows touch (the faces
+// between the halves on both, as processor faces are), its own subdomains,
+// and the coarse step is gathered into one DistributedCoarseProblem. With
+// the same subdomains it equals the serial constraint to round-off, and
+// both processes keep one value on their shared faces.
+TEST(SubdomainConstraint, SpreadOverProcessesEqualsSerial)
+{
+    const CSRMatrix G = mlcfd::faceDivergenceMatrix(30, 24);
+    std::mt19937_64 rng(11);
+    const std::vector<double> mean = randomVector(G.numCols(), rng);
+    std::vector<double> b = randomVector(G.rows, rng), variance(G.numCols());
+    std::uniform_real_distribution<double> spread(0.5, 2.0);
+    for (double& v : variance) v = spread(rng);
+
+    // Process p: rows [split p, split p+1), the columns they touch.
+    const std::size_t processes = 2, half = G.rows / 2;
+    const std::vector<std::size_t> split{0, half, G.rows};
+    std::vector<std::vector<std::size_t>> columnsOf(processes);
+    std::vector<int> touchedBy(G.numCols(), 0);
+    std::vector<CSRMatrix> local(processes);
+    std::vector<std::vector<std::size_t>> partOf(processes);
+    std::vector<std::size_t> serialPart;
+    std::vector<SubdomainConstraint> constraints;
+    for (std::size_t p = 0; p < processes; ++p)
+    {
+        std::set<std::int64_t> columns;
+        for (std::size_t i = split[p]; i < split[p + 1]; ++i)
+            for (std::int64_t q = G.rowStart[i]; q < G.rowStart[i + 1]; ++q) columns.insert(G.column[q]);
+        columnsOf[p].assign(columns.begin(), columns.end());
+        for (std::size_t c : columnsOf[p]) ++touchedBy[c];
+    }
+    for (std::size_t p = 0; p < processes; ++p)
+    {
+        std::vector<std::int64_t> localColumn(G.numCols(), -1);
+        for (std::size_t k = 0; k < columnsOf[p].size(); ++k) localColumn[columnsOf[p][k]] = std::int64_t(k);
+        CSRMatrix& A = local[p];
+        A.rows = split[p + 1] - split[p];
+        A.cols = columnsOf[p].size();
+        A.rowStart.assign(1, 0);
+        for (std::size_t i = split[p]; i < split[p + 1]; ++i)
+        {
+            for (std::int64_t q = G.rowStart[i]; q < G.rowStart[i + 1]; ++q)
+            {
+                A.column.push_back(localColumn[G.column[q]]);
+                A.value.push_back(G.value[q]);
+            }
+            A.rowStart.push_back(std::int64_t(A.column.size()));
+        }
+        partOf[p] = partitionRows(A, 64);
+        const std::size_t offset =
+            serialPart.empty() ? 0 : *std::max_element(serialPart.begin(), serialPart.end()) + 1;
+        for (std::size_t s : partOf[p]) serialPart.push_back(s + offset);
+        SubdomainConstraintOptions options;
+        options.externalCoarse = true;
+        for (std::size_t k = 0; k < columnsOf[p].size(); ++k)
+            if (touchedBy[columnsOf[p][k]] == processes) options.sharedColumns.push_back(k);
+        ASSERT_GT(options.sharedColumns.size(), 20u);
+        constraints.emplace_back(A, partOf[p], options);
+    }
+
+    // The coarse problem from every process's coarse matrix, columns
+    // numbered by their column of G.
+    std::vector<CSRMatrix> coarseMatrices;
+    std::vector<std::vector<std::int64_t>> globalColumns(processes);
+    for (std::size_t p = 0; p < processes; ++p)
+    {
+        coarseMatrices.push_back(constraints[p].coarseMatrix());
+        for (std::size_t k : constraints[p].coarseColumns())
+            globalColumns[p].push_back(std::int64_t(columnsOf[p][k]));
+    }
+    mlcfd::DistributedCoarseProblem coarse(coarseMatrices, globalColumns);
+
+    // Pass 1 gathers what each process's coarse step is handed (the local
+    // step of that pass is discarded); the gathered problem is solved once;
+    // pass 2 hands each process its corrected values.
+    std::vector<std::vector<double>> residuals(processes), variances(processes), values(processes);
+    std::vector<std::vector<double>> u(processes), d(processes), bp(processes);
+    for (std::size_t p = 0; p < processes; ++p)
+    {
+        for (std::size_t c : columnsOf[p])
+        {
+            u[p].push_back(mean[c]);
+            d[p].push_back(variance[c]);
+        }
+        bp[p].assign(b.begin() + std::ptrdiff_t(split[p]), b.begin() + std::ptrdiff_t(split[p + 1]));
+        std::vector<double> scratch(u[p].size());
+        constraints[p].apply(u[p].data(), d[p].data(), bp[p].data(), scratch.data(),
+            [&](const std::vector<double>& r, const std::vector<double>& v, std::vector<double>& x)
+            {
+                residuals[p] = r;
+                variances[p] = v;
+                values[p] = x;
+            });
+    }
+    coarse.solve(residuals, variances, values);
+    std::vector<double> distributed(G.numCols(), 0.0);
+    for (std::size_t p = 0; p < processes; ++p)
+    {
+        const mlcfd::ConstraintReport report =
+            constraints[p].apply(u[p].data(), d[p].data(), bp[p].data(), u[p].data(),
+                [&](const std::vector<double>& r, const std::vector<double>&, std::vector<double>& x)
+                {
+                    ASSERT_EQ(r, residuals[p]);
+                    x = values[p];
+                });
+        EXPECT_LT(report.constraintResidual, 1e-12);
+        for (std::size_t k = 0; k < columnsOf[p].size(); ++k)
+        {
+            const std::size_t c = columnsOf[p][k];
+            if (p > 0 && touchedBy[c] == processes)
+            {
+                EXPECT_EQ(distributed[c], u[p][k])
+                    << "shared column " << c << " differs between the processes";
+            }
+            distributed[c] = u[p][k];
+        }
+    }
+
+    std::vector<double> serial(G.numCols());
+    SubdomainConstraint whole(G, serialPart);
+    whole.apply(mean.data(), variance.data(), b.data(), serial.data());
+    EXPECT_LT(maxRowResidual(G, distributed, b), 1e-12);
+    EXPECT_LT(distance(distributed, serial), 1e-10 * distance(serial, mean));
+    EXPECT_GT(distance(serial, mean), 1.0) << "the correction must not be trivial";
+}
+
 TEST(SubdomainConstraint, BadInputIsNamed)
 {
     const CSRMatrix G = mlcfd::faceDivergenceMatrix(4, 4);
@@ -252,4 +380,21 @@ TEST(SubdomainConstraint, BadInputIsNamed)
     std::vector<double> u(3), b(G.rows);
     EXPECT_THROW(constraint.project(u, b), std::invalid_argument);
     EXPECT_THROW(partitionRows(G, 0), std::invalid_argument);
+
+    // The coarse step done elsewhere goes with externalCoarse, and only.
+    std::vector<double> flux(G.numCols(), 1.0);
+    const SubdomainConstraint::CoarseStep noop = [](const auto&, const auto&, auto&) {};
+    EXPECT_THROW(constraint.apply(flux.data(), nullptr, b.data(), flux.data(), noop), std::invalid_argument);
+    SubdomainConstraintOptions external;
+    external.externalCoarse = true;
+    SubdomainConstraint spread(G, std::vector<std::size_t>(G.rows, 0), external);
+    EXPECT_THROW(spread.apply(flux.data(), nullptr, b.data(), flux.data()), std::invalid_argument);
+    const SubdomainConstraint::CoarseStep shrinks = [](const auto&, const auto&, auto& values)
+    { values.pop_back(); };
+    EXPECT_THROW(spread.apply(flux.data(), nullptr, b.data(), flux.data(), shrinks), std::runtime_error);
+    SubdomainConstraintOptions sharedAlone;
+    sharedAlone.sharedColumns = {0};
+    EXPECT_THROW(
+        SubdomainConstraint(G, std::vector<std::size_t>(G.rows, 0), sharedAlone), std::invalid_argument);
+    EXPECT_THROW(mlcfd::DistributedCoarseProblem({spread.coarseMatrix()}, {{}}), std::invalid_argument);
 }

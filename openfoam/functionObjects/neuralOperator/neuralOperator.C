@@ -10,6 +10,10 @@
 #include "linear.H"
 #include "wallFvPatch.H"
 #include "coupledFvPatch.H"
+#include "processorFvPatch.H"
+#include "processorCyclicFvPatch.H"
+#include "globalIndex.H"
+#include "syncTools.H"
 #include "addToRunTimeSelectionTable.H"
 
 #include "mlcfd/Model.h"
@@ -406,6 +410,226 @@ void Foam::functionObjects::neuralOperator::project
 }
 
 
+void Foam::functionObjects::neuralOperator::buildSubdomains
+(
+    const wordList& pcTypes
+)
+{
+    const fvBoundaryMesh& patches = mesh_.boundary();
+    const label nCells = mesh_.nCells();
+    const label nInternal = mesh_.nInternalFaces();
+
+    // G: the net outward flux of every cell over the internal faces, the
+    // faces of free patches (pc fixedValue) and the processor faces; held
+    // faces go into b.
+    DynamicList<labelPair> free, processor;
+    DynamicList<scalar> signs;
+    forAll(patches, patchi)
+    {
+        const fvPatch& p = patches[patchi];
+        if (pcTypes[patchi] == "fixedValue")
+        {
+            forAll(p, facei)
+            {
+                free.append(labelPair(patchi, facei));
+            }
+        }
+        else if (isA<processorFvPatch>(p))
+        {
+            const processorFvPatch& pp = refCast<const processorFvPatch>(p);
+            const scalar sign = pp.myProcNo() < pp.neighbProcNo() ? 1 : -1;
+            forAll(p, facei)
+            {
+                processor.append(labelPair(patchi, facei));
+                signs.append(sign);
+            }
+        }
+    }
+    freeBoundaryFaces_.transfer(free);
+    processorFaces_.transfer(processor);
+    processorSigns_.transfer(signs);
+
+    const label nOwn = nInternal + freeBoundaryFaces_.size();
+    std::vector<std::vector<std::pair<std::int64_t, double>>> entries(nCells);
+    const labelUList& owner = mesh_.owner();
+    const labelUList& neighbour = mesh_.neighbour();
+    for (label facei = 0; facei < nInternal; ++facei)
+    {
+        entries[owner[facei]].emplace_back(facei, 1.0);
+        entries[neighbour[facei]].emplace_back(facei, -1.0);
+    }
+    forAll(freeBoundaryFaces_, k)
+    {
+        const labelPair& pf = freeBoundaryFaces_[k];
+        entries[patches[pf.first()].faceCells()[pf.second()]]
+            .emplace_back(nInternal + k, 1.0);
+    }
+    forAll(processorFaces_, k)
+    {
+        const labelPair& pf = processorFaces_[k];
+        entries[patches[pf.first()].faceCells()[pf.second()]]
+            .emplace_back(nOwn + k, processorSigns_[k]);
+    }
+    mlcfd::CSRMatrix G;
+    G.rows = nCells;
+    G.cols = nOwn + processorFaces_.size();
+    G.rowStart.assign(1, 0);
+    for (auto& row : entries)
+    {
+        std::sort(row.begin(), row.end());
+        for (const auto& entry : row)
+        {
+            G.column.push_back(entry.first);
+            G.value.push_back(entry.second);
+        }
+        G.rowStart.push_back(G.column.size());
+    }
+    mlcfd::SubdomainConstraintOptions options;
+    options.threads = subdomainThreads_;
+    options.externalCoarse = Pstream::parRun();
+    if (options.externalCoarse)
+    {
+        forAll(processorFaces_, k)
+        {
+            options.sharedColumns.push_back(nOwn + k);
+        }
+    }
+    std::vector<std::size_t> part(mlcfd::partitionRows(G, subdomainCells_));
+    subdomainConstraint_.reset
+    (
+        new mlcfd::SubdomainConstraint(std::move(G), std::move(part), options)
+    );
+
+    coarseProblem_.reset();
+    if (Pstream::parRun())
+    {
+        // Global numbers of the coarse columns: a rank's own faces by rank,
+        // a processor face by the lower rank's number, sent to the other side.
+        const globalIndex own(nOwn);
+        const globalIndex shared
+        (
+            label(std::count(processorSigns_.begin(), processorSigns_.end(), 1))
+        );
+        labelList boundaryNumber(mesh_.nBoundaryFaces(), -1);
+        label lower = 0;
+        forAll(processorFaces_, k)
+        {
+            const labelPair& pf = processorFaces_[k];
+            if (processorSigns_[k] > 0)
+            {
+                boundaryNumber[patches[pf.first()].start() - nInternal + pf.second()] =
+                    own.size() + shared.toGlobal(lower++);
+            }
+        }
+        syncTools::swapBoundaryFaceList(mesh_, boundaryNumber);
+        labelList processorNumber(processorFaces_.size());
+        lower = 0;
+        forAll(processorFaces_, k)
+        {
+            const labelPair& pf = processorFaces_[k];
+            processorNumber[k] =
+                processorSigns_[k] > 0
+              ? own.size() + shared.toGlobal(lower++)
+              : boundaryNumber[patches[pf.first()].start() - nInternal + pf.second()];
+        }
+
+        const mlcfd::CSRMatrix& C = subdomainConstraint_->coarseMatrix();
+        const std::vector<std::size_t>& columns = subdomainConstraint_->coarseColumns();
+        List<labelList> rowStarts(Pstream::nProcs()), entryColumns(Pstream::nProcs()),
+            numbers(Pstream::nProcs());
+        List<scalarList> values(Pstream::nProcs());
+        const label me = Pstream::myProcNo();
+        rowStarts[me] = labelList(C.rowStart.begin(), C.rowStart.end());
+        entryColumns[me] = labelList(C.column.begin(), C.column.end());
+        values[me] = scalarList(C.value.begin(), C.value.end());
+        numbers[me].setSize(columns.size());
+        forAll(numbers[me], k)
+        {
+            const label c = columns[k];
+            numbers[me][k] = c < nOwn ? own.toGlobal(c) : processorNumber[c - nOwn];
+        }
+        Pstream::gatherList(rowStarts);
+        Pstream::gatherList(entryColumns);
+        Pstream::gatherList(values);
+        Pstream::gatherList(numbers);
+        if (Pstream::master())
+        {
+            std::vector<mlcfd::CSRMatrix> matrices(Pstream::nProcs());
+            std::vector<std::vector<std::int64_t>> globalColumns(Pstream::nProcs());
+            forAll(matrices, proci)
+            {
+                mlcfd::CSRMatrix& A = matrices[proci];
+                A.rows = rowStarts[proci].size() - 1;
+                A.cols = numbers[proci].size();
+                A.rowStart.assign(rowStarts[proci].begin(), rowStarts[proci].end());
+                A.column.assign(entryColumns[proci].begin(), entryColumns[proci].end());
+                A.value.assign(values[proci].begin(), values[proci].end());
+                globalColumns[proci].assign(numbers[proci].begin(), numbers[proci].end());
+            }
+            coarseProblem_.reset
+            (
+                new mlcfd::DistributedCoarseProblem(matrices, globalColumns)
+            );
+        }
+    }
+
+    const label subdomains =
+        returnReduce(label(subdomainConstraint_->subdomains()), sumOp<label>());
+    Info<< type() << ' ' << name() << ": projection by " << subdomains
+        << " subdomains of about " << subdomainCells_ << " cells, ";
+    if (Pstream::parRun())
+    {
+        Info<< label(coarseProblem_ ? coarseProblem_->columns() : 0)
+            << " faces between them, on free patches or between ranks ("
+            << Pstream::nProcs() << " ranks, coarse step on the master)" << endl;
+    }
+    else
+    {
+        Info<< label(subdomainConstraint_->interfaceColumns())
+            << " faces between them or on free patches" << endl;
+    }
+}
+
+
+void Foam::functionObjects::neuralOperator::coarseStepOverRanks
+(
+    const std::vector<double>& residual,
+    const std::vector<double>& variances,
+    std::vector<double>& values
+) const
+{
+    const label me = Pstream::myProcNo();
+    List<scalarList> allResiduals(Pstream::nProcs()), allVariances(Pstream::nProcs()),
+        allValues(Pstream::nProcs());
+    allResiduals[me] = scalarList(residual.begin(), residual.end());
+    allVariances[me] = scalarList(variances.begin(), variances.end());
+    allValues[me] = scalarList(values.begin(), values.end());
+    Pstream::gatherList(allResiduals);
+    Pstream::gatherList(allVariances);
+    Pstream::gatherList(allValues);
+    if (Pstream::master())
+    {
+        std::vector<std::vector<double>> r(Pstream::nProcs()), d(Pstream::nProcs()),
+            u(Pstream::nProcs());
+        forAll(allValues, proci)
+        {
+            r[proci].assign(allResiduals[proci].begin(), allResiduals[proci].end());
+            d[proci].assign(allVariances[proci].begin(), allVariances[proci].end());
+            u[proci].assign(allValues[proci].begin(), allValues[proci].end());
+        }
+        coarseProblem_->solve(r, d, u);
+        forAll(allValues, proci)
+        {
+            allValues[proci] = scalarList(u[proci].begin(), u[proci].end());
+        }
+    }
+    // scatterList would keep each rank's own (uncorrected) entry: the
+    // master's whole list goes to every rank.
+    Pstream::scatter(allValues);
+    values.assign(allValues[me].begin(), allValues[me].end());
+}
+
+
 void Foam::functionObjects::neuralOperator::projectBySubdomains
 (
     surfaceScalarField& phi,
@@ -418,67 +642,13 @@ void Foam::functionObjects::neuralOperator::projectBySubdomains
     const fvBoundaryMesh& patches = mesh_.boundary();
     const label nCells = mesh_.nCells();
     const label nInternal = mesh_.nInternalFaces();
-
-    // G: the net outward flux of every cell over the internal faces and the
-    // faces of free patches (pc fixedValue); held faces go into b.
     if (!subdomainConstraint_ || mesh_.changing())
     {
-        DynamicList<labelPair> free;
-        forAll(patches, patchi)
-        {
-            if (pcTypes[patchi] == "fixedValue")
-            {
-                forAll(patches[patchi], facei)
-                {
-                    free.append(labelPair(patchi, facei));
-                }
-            }
-        }
-        freeBoundaryFaces_.transfer(free);
-
-        std::vector<std::vector<std::pair<std::int64_t, double>>> entries(nCells);
-        const labelUList& owner = mesh_.owner();
-        const labelUList& neighbour = mesh_.neighbour();
-        for (label facei = 0; facei < nInternal; ++facei)
-        {
-            entries[owner[facei]].emplace_back(facei, 1.0);
-            entries[neighbour[facei]].emplace_back(facei, -1.0);
-        }
-        forAll(freeBoundaryFaces_, k)
-        {
-            const labelPair& pf = freeBoundaryFaces_[k];
-            entries[patches[pf.first()].faceCells()[pf.second()]]
-                .emplace_back(nInternal + k, 1.0);
-        }
-        mlcfd::CSRMatrix G;
-        G.rows = nCells;
-        G.cols = nInternal + freeBoundaryFaces_.size();
-        G.rowStart.assign(1, 0);
-        for (auto& row : entries)
-        {
-            std::sort(row.begin(), row.end());
-            for (const auto& entry : row)
-            {
-                G.column.push_back(entry.first);
-                G.value.push_back(entry.second);
-            }
-            G.rowStart.push_back(G.column.size());
-        }
-        mlcfd::SubdomainConstraintOptions options;
-        options.threads = subdomainThreads_;
-        std::vector<std::size_t> part(mlcfd::partitionRows(G, subdomainCells_));
-        subdomainConstraint_.reset
-        (
-            new mlcfd::SubdomainConstraint(std::move(G), std::move(part), options)
-        );
-        Info<< type() << ' ' << name() << ": projection by "
-            << label(subdomainConstraint_->subdomains()) << " subdomains of about "
-            << subdomainCells_ << " cells, "
-            << label(subdomainConstraint_->interfaceColumns())
-            << " faces between them or on free patches" << endl;
+        buildSubdomains(pcTypes);
     }
 
-    const label nCols = nInternal + freeBoundaryFaces_.size();
+    const label nOwn = nInternal + freeBoundaryFaces_.size();
+    const label nCols = nOwn + processorFaces_.size();
     std::vector<double> flux(nCols), variance(nCols), b(nCells, 0.0);
     for (label facei = 0; facei < nInternal; ++facei)
     {
@@ -491,9 +661,19 @@ void Foam::functionObjects::neuralOperator::projectBySubdomains
         flux[nInternal + k] = phi.boundaryField()[pf.first()][pf.second()];
         variance[nInternal + k] = sigma.boundaryField()[pf.first()][pf.second()];
     }
+    forAll(processorFaces_, k)
+    {
+        // The lower rank's orientation: both sides see the same value.
+        const labelPair& pf = processorFaces_[k];
+        flux[nOwn + k] = processorSigns_[k]*phi.boundaryField()[pf.first()][pf.second()];
+        variance[nOwn + k] = sigma.boundaryField()[pf.first()][pf.second()];
+    }
     forAll(patches, patchi)
     {
-        if (pcTypes[patchi] == "fixedValue") continue;
+        if (pcTypes[patchi] == "fixedValue" || isA<processorFvPatch>(patches[patchi]))
+        {
+            continue;
+        }
         const labelUList& cells = patches[patchi].faceCells();
         const scalarField& held = phi.boundaryField()[patchi];
         forAll(held, facei)
@@ -501,16 +681,43 @@ void Foam::functionObjects::neuralOperator::projectBySubdomains
             b[cells[facei]] -= held[facei];
         }
     }
-    if (freeBoundaryFaces_.empty() && nCells)
+    if (returnReduce(freeBoundaryFaces_.size(), sumOp<label>()) == 0)
     {
-        // No flux can leave: the first cell takes the held fluxes' imbalance.
+        // No flux can leave: the master's first cell takes the held fluxes'
+        // imbalance, as the global path's reference cell does.
         double imbalance = 0;
         for (double v : b) imbalance += v;
-        b[0] -= imbalance;
+        reduce(imbalance, sumOp<double>());
+        if (Pstream::master() && nCells)
+        {
+            b[0] -= imbalance;
+        }
     }
 
-    const mlcfd::ConstraintReport report =
-        subdomainConstraint_->apply(flux.data(), variance.data(), b.data(), flux.data());
+    mlcfd::ConstraintReport report;
+    if (Pstream::parRun())
+    {
+        report = subdomainConstraint_->apply
+        (
+            flux.data(), variance.data(), b.data(), flux.data(),
+            [this]
+            (
+                const std::vector<double>& r,
+                const std::vector<double>& d,
+                std::vector<double>& u
+            )
+            {
+                coarseStepOverRanks(r, d, u);
+            }
+        );
+    }
+    else
+    {
+        report = subdomainConstraint_->apply
+        (
+            flux.data(), variance.data(), b.data(), flux.data()
+        );
+    }
     for (label facei = 0; facei < nInternal; ++facei)
     {
         phi[facei] = flux[facei];
@@ -520,8 +727,13 @@ void Foam::functionObjects::neuralOperator::projectBySubdomains
         const labelPair& pf = freeBoundaryFaces_[k];
         phi.boundaryFieldRef()[pf.first()][pf.second()] = flux[nInternal + k];
     }
-    iterations = report.iterations;
-    residual = report.constraintResidual;
+    forAll(processorFaces_, k)
+    {
+        const labelPair& pf = processorFaces_[k];
+        phi.boundaryFieldRef()[pf.first()][pf.second()] = processorSigns_[k]*flux[nOwn + k];
+    }
+    iterations = returnReduce(label(report.iterations), sumOp<label>());
+    residual = returnReduce(scalar(report.constraintResidual), maxOp<scalar>());
 }
 
 
@@ -618,16 +830,13 @@ bool Foam::functionObjects::neuralOperator::read(const dictionary& dict)
     }
     if (subdomainProjection_)
     {
-        if (Pstream::parRun())
-        {
-            FatalIOErrorInFunction(dict)
-                << "Entry 'projection subdomains' runs on one process: its"
-                << " subdomains are local. In a decomposed case use"
-                << " 'projection global'" << exit(FatalIOError);
-        }
         for (const fvPatch& p : mesh_.boundary())
         {
-            if (isA<coupledFvPatch>(p))
+            if
+            (
+                isA<coupledFvPatch>(p)
+             && (!isA<processorFvPatch>(p) || isA<processorCyclicFvPatch>(p))
+            )
             {
                 FatalIOErrorInFunction(dict)
                     << "Entry 'projection subdomains' does not take coupled"
