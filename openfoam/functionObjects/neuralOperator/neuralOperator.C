@@ -330,14 +330,25 @@ void Foam::functionObjects::neuralOperator::project
     word solverName("subdomains");
     if (subdomainProjection_)
     {
-        projectBySubdomains
-        (
-            phi,
-            pcTypes,
-            surfaceScalarField(gammaMagSf*deltaCoeffs),
-            iterations,
-            finalResidual
-        );
+        try
+        {
+            projectBySubdomains
+            (
+                phi,
+                pcTypes,
+                surfaceScalarField(gammaMagSf*deltaCoeffs),
+                iterations,
+                finalResidual
+            );
+        }
+        catch (const std::exception& e)
+        {
+            // Fatal on this rank stops the others too (they may be waiting
+            // in the coarse step's gather).
+            FatalErrorInFunction
+                << "projection subdomains of " << phi.name() << " failed: "
+                << e.what() << exit(FatalError);
+        }
     }
     else
     {
@@ -617,7 +628,7 @@ void Foam::functionObjects::neuralOperator::coarseStepOverRanks
             d[proci].assign(allVariances[proci].begin(), allVariances[proci].end());
             u[proci].assign(allValues[proci].begin(), allValues[proci].end());
         }
-        coarseProblem_->solve(r, d, u);
+        coarseIterations_ = coarseProblem_->solve(r, d, u).iterations;
         forAll(allValues, proci)
         {
             allValues[proci] = scalarList(u[proci].begin(), u[proci].end());
@@ -642,7 +653,16 @@ void Foam::functionObjects::neuralOperator::projectBySubdomains
     const fvBoundaryMesh& patches = mesh_.boundary();
     const label nCells = mesh_.nCells();
     const label nInternal = mesh_.nInternalFaces();
-    if (!subdomainConstraint_ || mesh_.changing())
+    // G follows the topology: rebuilt when the mesh changed (also between
+    // executions) or its cell or column count differs.
+    if
+    (
+        !subdomainConstraint_
+     || mesh_.changing()
+     || label(subdomainConstraint_->rows()) != nCells
+     || label(subdomainConstraint_->cols())
+     != nInternal + freeBoundaryFaces_.size() + processorFaces_.size()
+    )
     {
         buildSubdomains(pcTypes);
     }
@@ -688,13 +708,16 @@ void Foam::functionObjects::neuralOperator::projectBySubdomains
         double imbalance = 0;
         for (double v : b) imbalance += v;
         reduce(imbalance, sumOp<double>());
-        if (Pstream::master() && nCells)
+        const label first =
+            returnReduce(nCells ? Pstream::myProcNo() : Pstream::nProcs(), minOp<label>());
+        if (Pstream::myProcNo() == first)
         {
             b[0] -= imbalance;
         }
     }
 
     mlcfd::ConstraintReport report;
+    coarseIterations_ = 0;
     if (Pstream::parRun())
     {
         report = subdomainConstraint_->apply
@@ -732,7 +755,8 @@ void Foam::functionObjects::neuralOperator::projectBySubdomains
         const labelPair& pf = processorFaces_[k];
         phi.boundaryFieldRef()[pf.first()][pf.second()] = processorSigns_[k]*flux[nOwn + k];
     }
-    iterations = returnReduce(label(report.iterations), sumOp<label>());
+    iterations =
+        returnReduce(label(report.iterations), sumOp<label>()) + coarseIterations_;
     residual = returnReduce(scalar(report.constraintResidual), maxOp<scalar>());
 }
 
