@@ -6,6 +6,7 @@
 #include <torch/cuda.h>
 #include <ATen/Parallel.h>
 
+#include <cfenv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -205,6 +206,20 @@ torch::Tensor Model::Impl::forward(const torch::Tensor& x) const
     }
 
     torch::jit::IValue result;
+    // LibTorch's vectorised math raises floating-point flags on the way to
+    // correct results (tanh of a large input overflows an exp inside); a
+    // host that traps them (OpenFOAM's FOAM_SIGFPE) would die there. The
+    // traps are off while the network runs, and its flags are dropped.
+    struct HeldFloatingPointTraps
+    {
+        std::fenv_t saved;
+        HeldFloatingPointTraps() { std::feholdexcept(&saved); }
+        ~HeldFloatingPointTraps()
+        {
+            std::feclearexcept(FE_ALL_EXCEPT);
+            std::fesetenv(&saved);
+        }
+    } held;
     try
     {
         result = module.forward({in});

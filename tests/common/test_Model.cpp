@@ -4,6 +4,7 @@
 
 #include "TestModels.h"
 
+#include <cfenv>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -134,6 +135,27 @@ TEST(Model, WrongInputWidth)
     EXPECT_MODEL_ERROR(model.evaluate(in.data(), 2, 3, out.data(), 1), "jacobi_py.pt",
         "given 3 input column(s) but the model expects 2");
     EXPECT_MODEL_ERROR(model.evaluate(in.data(), 3, 2, out.data(), 2), "jacobi_py.pt", "produces 1");
+}
+
+// A host that traps floating-point exceptions (OpenFOAM with FOAM_SIGFPE)
+// must survive a network whose math raises flags on the way to a correct
+// result: tanh of large inputs overflows an exp inside LibTorch's
+// vectorised code. Without the held traps this process dies of SIGFPE.
+TEST(Model, HostFloatingPointTrapsDoNotStopTheNetwork)
+{
+    const std::string file = scratchFile("saturating_tanh.pt");
+    mlcfd::writeModel(file,
+        "def forward(self, x: Tensor) -> Tensor:\n"
+        "    return torch.tanh(1000.0*x)\n",
+        testMetadata({"a"}, {"b"}));
+    const Model model(file);
+    std::vector<double> in(4096), out(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) in[i] = (i % 2 ? 1.0 : -1.0) * (1.0 + double(i % 7));
+    feenableexcept(FE_OVERFLOW | FE_DIVBYZERO | FE_INVALID);
+    model.evaluate(in.data(), in.size(), 1, out.data(), 1);
+    const int trapped = fedisableexcept(FE_ALL_EXCEPT);
+    EXPECT_EQ(trapped, FE_OVERFLOW | FE_DIVBYZERO | FE_INVALID) << "the host's traps are restored";
+    for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], in[i] > 0 ? 1.0 : -1.0) << "row " << i;
 }
 
 TEST(Model, NetworkOutputOfTheWrongShape)
