@@ -691,13 +691,14 @@ protected:
         // A solve at a point already held is one observation of the summed
         // weight (exact for the process); without a context, every arm is
         // then one point and a decision costs microseconds.
-        for (Point& q : points_)
+        for (std::size_t i = 0; i < points_.size(); ++i)
         {
+            Point& q = points_[i];
             if (q.arm == p.arm && q.context == p.context)
             {
                 q.y = (q.weight * q.y + w * y) / (q.weight + w);
                 q.weight += w;
-                refactor();
+                refactorFrom(i); // rows before i do not depend on point i
                 return;
             }
         }
@@ -791,16 +792,19 @@ private:
         for (std::size_t j = 0; j < n; ++j) d -= row[j] * row[j];
         row[n] = std::sqrt(std::max(d, 1e-12));
     }
-    void refactor()
+    // Rows @p first onwards rebuilt as they were grown: the same bits as a
+    // whole factorisation, at the cost of the rows that changed.
+    void refactorFrom(std::size_t first)
     {
-        std::vector<Point> all;
-        all.swap(points_);
-        for (const Point& p : all)
+        const std::vector<Point> tail(points_.begin() + std::ptrdiff_t(first), points_.end());
+        points_.resize(first);
+        for (const Point& p : tail)
         {
             points_.push_back(p);
             appendRow();
         }
     }
+    void refactor() { refactorFrom(0); }
     // Until at most @p target points remain: the pair of points of one arm
     // closest in context (summed weight, weighted mean context and log(cost)),
     // each point merged at most once per pass, closest pairs first.

@@ -9,6 +9,7 @@
 #include <deal.II/base/function.h>
 #include <deal.II/base/index_set.h>
 #include <deal.II/base/mpi.h>
+#include <deal.II/base/partitioner.h>
 #include <deal.II/base/quadrature_lib.h>
 #include <deal.II/base/subscriptor.h>
 #include <deal.II/dofs/dof_handler.h>
@@ -292,6 +293,8 @@ public:
         gathered_model_index_.assign(all.begin(), all.end());
         counts_ = std::move(counts);
         offsets_ = std::move(offsets);
+        // One layout (owned and ghost DoFs) for every vector of every call.
+        partitioner_ = std::make_shared<const ::dealii::Utilities::MPI::Partitioner>(owned, relevant, comm);
         distributed_ = true;
     }
 
@@ -466,7 +469,7 @@ public:
     {
         AssertThrow(distributed_,
             ::dealii::ExcMessage("SPONOperator: a distributed vector needs initialize_distributed()"));
-        solution.reinit(owned_, relevant_, comm_);
+        solution.reinit(partitioner_);
         for (const auto i : owned_) solution(i) = output_row[model_index(i)];
         if (data_.apply_constraints)
         {
@@ -551,7 +554,7 @@ private:
     // model's order on every process.
     void encode_distributed(const ::dealii::Function<dim>& input, double* row) const
     {
-        ::dealii::LinearAlgebra::distributed::Vector<double> local(owned_, relevant_, comm_);
+        ::dealii::LinearAlgebra::distributed::Vector<double> local(partitioner_);
         ::dealii::VectorTools::interpolate(*mapping_, *distributed_dofs_, input, local);
         std::vector<double> mine(owned_.n_elements()), all(distributed_dofs_->n_dofs());
         for (std::size_t j = 0; j < mine.size(); ++j) mine[j] = local.local_element(j);
@@ -585,6 +588,7 @@ private:
     std::vector<std::size_t> relevant_model_index_; // per locally relevant DoF, in its order
     std::vector<std::size_t> gathered_model_index_; // per entry of a gathered row of owned values
     std::vector<int> counts_, offsets_;             // of each process's owned values
+    std::shared_ptr<const ::dealii::Utilities::MPI::Partitioner> partitioner_;
 };
 
 } // namespace dealii
