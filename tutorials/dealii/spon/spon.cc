@@ -32,7 +32,10 @@
  *    the fine space and onto the coarse one, one refinement less) and the
  *    FE solutions (fine, and transferred to the coarse mesh), the DoF
  *    support points, the boundary DoFs and the DoF graph (the sparsity
- *    pattern of the FE matrix) of both spaces.
+ *    pattern of the FE matrix) of both spaces; the prolongation from the
+ *    coarse space to the fine one, the transfer the multigrid decoder
+ *    applies, so that the trainer can train through it; and the fine mass
+ *    matrix, so that the trainer reports the L2 error predict reports.
  *  - predict: load the single-level and the multigrid SPON models
  *    (mlcfd::dealii::SPONOperator), predict Held-out samples solutions in
  *    one batch each, with and without the constraint step, and compare them
@@ -82,6 +85,7 @@
 #include <deal.II/lac/vector.h>
 
 #include <deal.II/numerics/data_out.h>
+#include <deal.II/numerics/matrix_creator.h>
 #include <deal.II/numerics/vector_tools.h>
 
 #include "mlcfd/Model.h"
@@ -563,6 +567,44 @@ namespace SPON
         add(prefix + "edges", {n_edges, 2}, std::move(edges));
       }
 
+    // The prolongation P (nf x nc) as (row, column, value) triples: column
+    // j is coarse basis function j transferred to the fine mesh by the call
+    // the multigrid decoder makes, so P is that transfer exactly.
+    {
+      std::vector<double> triples;
+      Vector<double>      unit(nc), column(nf);
+      for (std::size_t j = 0; j < nc; ++j)
+        {
+          unit    = 0;
+          unit[j] = 1;
+          VectorTools::interpolate_to_different_mesh(coarse.dof_handler,
+                                                     unit,
+                                                     fine.dof_handler,
+                                                     column);
+          for (std::size_t i = 0; i < nf; ++i)
+            if (column[i] != 0)
+              triples.insert(triples.end(), {double(i), double(j), column[i]});
+        }
+      const std::size_t entries = triples.size() / 3;
+      add("prolongation", {entries, 3}, std::move(triples));
+    }
+    // The fine mass matrix: u^T M u is the squared L2 norm of a Q1 function
+    // (exact with this quadrature), as predict measures it.
+    {
+      SparseMatrix<double> mass(fine.sparsity_pattern);
+      MatrixCreator::create_mass_matrix(fine.dof_handler,
+                                        QGauss<dim>(fine.fe.degree + 1),
+                                        mass);
+      std::vector<double> triples;
+      for (const auto &entry : mass)
+        triples.insert(triples.end(),
+                       {double(entry.row()),
+                        double(entry.column()),
+                        entry.value()});
+      const std::size_t entries = triples.size() / 3;
+      add("fine_mass", {entries, 3}, std::move(triples));
+    }
+
     std::vector<double> fine_inputs(S * 3 * nf), fine_solutions(S * nf);
     std::vector<double> coarse_inputs(S * 3 * nc), coarse_solutions(S * nc);
     Vector<double>      u, encoded_fine(nf), encoded_coarse(nc), u_coarse(nc);
@@ -871,15 +913,26 @@ namespace SPON
     // One process writes the files (every process holds the serial results).
     if (!root)
       return;
+    // Opens a file of the Prediction section, its directory created.
+    auto open_output = [](const std::string &file, const std::string &entry) {
+      const std::filesystem::path directory =
+          std::filesystem::path(file).parent_path();
+      if (!directory.empty())
+        std::filesystem::create_directories(directory);
+      std::ofstream out(file);
+      AssertThrow(out,
+                  ExcMessage("cannot write '" + file + "' (entry '" + entry +
+                             "' of subsection Prediction)"));
+      return out;
+    };
     if (!parameters.table_file.empty())
-      {
-        std::ofstream out(parameters.table_file);
-        out << table.str();
-      }
+      open_output(parameters.table_file, "Table file") << table.str();
     if (!parameters.summary_file.empty())
       {
-        std::ofstream out(parameters.summary_file);
-        out << std::setprecision(6);
+        std::ofstream out =
+            open_output(parameters.summary_file, "Summary file");
+        // Digits enough to compare with the trainer's errors.
+        out << std::setprecision(10);
         out << "samples: " << M << "\n";
         for (const auto &v : variants)
           {

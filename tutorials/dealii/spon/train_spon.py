@@ -2,7 +2,7 @@
 """Train the SPON processors of the deal.II tutorial (tutorials/dealii/spon).
 
     train_spon.py DATA --models DIR --report DIR [--epochs 80] [--seed 0] [--threads 1]
-                  [--through-lift]
+                  [--without-layers]
 
 DATA is written by `spon spon.prm` in generate mode (one JSON header line,
 then float64 arrays). Two models are trained and saved with
@@ -20,15 +20,21 @@ flattened through a small MLP) carries the non-local coupling of the
 elliptic problem. Per-DoF features: log a, f, g (normalised with training
 statistics, stored as buffers), the DoF's support point and a boundary flag.
 
-Training fits all DoFs (boundary DoFs included) with a mean-squared loss on
-the normalised solution, so the unconstrained network is a fair baseline:
-the constrained variant differs only by the decoder's constraint step.
---through-lift trains the single-level model through the Dirichlet lift
-instead (mlcfd_constraints.dirichlet_lift, the Python twin of the decoder's
-step): boundary DoFs take their prescribed values in the forward pass, so
-the loss is on the interior alone. The multigrid model is trained as
-without it: its decoder lifts after prolongation, which the coarse-space
-training does not see.
+Both models are trained through the layers the C++ decoder applies: the
+multigrid output is prolonged to the fine space (the prolongation spon
+writes with the data, the decoder's own transfer), then the boundary DoFs
+take their prescribed values (mlcfd_constraints.dirichlet_lift, the Python
+twin of the decoder's step). The loss is on the fine interior DoFs alone.
+--without-layers trains the network alone instead: a mean-squared loss on
+all DoFs of its own space (the multigrid model against the FE solution at
+the coarse nodes), the baseline of bench/results/spon_through_layers.md.
+
+Both models are judged on the validation samples in the fine space, as the
+`spon` program judges them: the multigrid output prolonged, the relative
+error in the L2 norm of the FE function (the fine mass matrix of the data).
+training.json holds those errors and the validation seeds, so that `spon`
+can be run on the same samples (Held-out offset = the first validation
+index, Held-out samples = their count) and compared.
 
 One thread by default: on a shared 2-core machine LibTorch's two-thread
 kernels for these small per-DoF tensors were 3-4x slower than one thread.
@@ -36,7 +42,8 @@ With the fixed seed, one thread and the same data the models are
 reproducible.
 
 Writes DIR/spon_single.pt, DIR/spon_multigrid.pt and, in the report
-directory, loss curves (spon_loss.png) and training.md (validation errors).
+directory, loss curves (spon_loss.png), training.md (validation errors)
+and training.json (the same, for scripts).
 """
 import argparse
 import json
@@ -135,17 +142,50 @@ class GraphSPON(torch.nn.Module):
         return self.readout(h).squeeze(2)
 
 
+def sparse_from_triples(data, name, shape, path):
+    """A (row, column, value) array of DATA as an mlcfd_constraints.SparseMatrix."""
+    if name not in data:
+        raise SystemExit(f"train_spon.py: {path} has no '{name}' array: it was written by an older spon. "
+                         "Regenerate it (spon with 'set Mode = generate').")
+    triples = data[name]
+    return mlcfd_constraints.SparseMatrix(triples[:, 0].astype(np.int64), triples[:, 1].astype(np.int64),
+                                          torch.as_tensor(np.array(triples[:, 2])), shape)
+
+
+class FineOutput:
+    """The decoder's layers from a network output (normalised, on the
+    processor's space) to the fine space: prolongation for the multigrid
+    model, then, constrained, the Dirichlet lift to the fine boundary
+    values. Normalised values: the rows of the prolongation sum to one, so
+    it commutes with the output's shift and scale."""
+
+    def __init__(self, prolongation, fine_boundary):
+        self.prolongation = prolongation
+        self.boundary_dofs = torch.nonzero(torch.as_tensor(fine_boundary > 0.5)).flatten()
+
+    def __call__(self, prediction, fine_target, constrained):
+        if self.prolongation is not None:
+            prediction = self.prolongation.matvec(prediction)
+        if constrained:
+            prediction = mlcfd_constraints.dirichlet_lift(prediction, self.boundary_dofs,
+                                                          fine_target[:, self.boundary_dofs])
+        return prediction
+
+
 def train_one(name, data, prefix, args, report):
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     inputs = torch.as_tensor(np.array(data[prefix + "inputs"]), dtype=torch.float32)
     targets = torch.as_tensor(np.array(data[prefix + "solutions"]), dtype=torch.float32)
+    fine = torch.as_tensor(np.array(data["fine_solutions"]), dtype=torch.float32)
     points, boundary = data[prefix + "points"], data[prefix + "boundary"]
     edges = data[prefix + "edges"].astype(np.int64)
     samples, n = targets.shape
+    nf = fine.shape[1]
     validation = max(1, samples//6)
     train_x, valid_x = inputs[:-validation], inputs[-validation:]
     train_y, valid_y = targets[:-validation], targets[-validation:]
+    train_fine, valid_fine = fine[:-validation], fine[-validation:]
 
     per_dof = train_x.view(-1, 3, n)
     features = torch.stack((torch.log(per_dof[:, 0]), per_dof[:, 1], per_dof[:, 2]), dim=1)
@@ -153,17 +193,24 @@ def train_one(name, data, prefix, args, report):
     scale = features.std(dim=(0, 2)).numpy()
     out_mean, out_std = float(train_y.mean()), float(train_y.std())
 
+    prolongation = (sparse_from_triples(data, "prolongation", (nf, n), args.data)
+                    if name == "multigrid" else None)
+    to_fine = FineOutput(prolongation, data["fine_boundary"])
+    mass = sparse_from_triples(data, "fine_mass", (nf, nf), args.data)
+
     model = GraphSPON(points, boundary, edges, shift, scale, width=args.width, latent=args.latent)
     optimiser = torch.optim.Adam(model.parameters(), lr=args.lr)
     batches = math.ceil(train_x.shape[0]/args.batch)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=args.lr,
                                                     total_steps=args.epochs*batches)
-    boundary_mask = torch.as_tensor(boundary > 0.5)
-    boundary_dofs = torch.nonzero(boundary_mask).flatten()
-    # The C++ decoder lifts the fine-space output: for the multigrid model
-    # that is after prolongation, so a lift on the coarse boundary in training
-    # is not the layer inference applies (measured: 0.324 against 0.054).
-    through_lift = args.through_lift and name == "single"
+
+    def loss_of(x, y, y_fine):
+        prediction = model(x)
+        if args.layers:
+            target = (y_fine - out_mean)/out_std
+            return torch.mean((to_fine(prediction, target, constrained=True) - target)**2)
+        return torch.mean((prediction - (y - out_mean)/out_std)**2)
+
     history = {"train": [], "validation": []}
     start = time.time()
     for epoch in range(args.epochs):
@@ -172,12 +219,7 @@ def train_one(name, data, prefix, args, report):
         total = 0.0
         for b in range(batches):
             index = order[b*args.batch:(b + 1)*args.batch]
-            prediction = model(train_x[index])
-            target = (train_y[index] - out_mean)/out_std
-            if through_lift:
-                prediction = mlcfd_constraints.dirichlet_lift(prediction, boundary_dofs,
-                                                              target[:, boundary_dofs])
-            loss = torch.mean((prediction - target)**2)
+            loss = loss_of(train_x[index], train_y[index], train_fine[index])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -185,37 +227,46 @@ def train_one(name, data, prefix, args, report):
             total += float(loss)*len(index)
         model.eval()
         with torch.no_grad():
-            valid = float(torch.mean((model(valid_x) - (valid_y - out_mean)/out_std)**2))
+            valid = float(loss_of(valid_x, valid_y, valid_fine))
         history["train"].append(total/train_x.shape[0])
         history["validation"].append(valid)
         if epoch % 10 == 0 or epoch == args.epochs - 1:
             print(f"{name}: epoch {epoch:4d} train {history['train'][-1]:.3e} "
                   f"validation {valid:.3e} ({time.time() - start:.0f} s)", flush=True)
 
-    # Validation errors (nodal), unconstrained and with the Dirichlet lift.
-    with torch.no_grad():
-        u = model(valid_x)*out_std + out_mean
-        lifted = torch.where(boundary_mask, valid_y, u)
-        def rel(v):
-            return float(torch.mean(torch.linalg.norm(v - valid_y, dim=1)
-                                    / torch.linalg.norm(valid_y, dim=1)))
-        errors = {"unconstrained": rel(u), "lifted": rel(lifted),
-                  "bc": float(torch.max(torch.abs(u - valid_y)[:, boundary_mask]))}
-
+    # Validation errors in the fine space, in double precision as the C++
+    # decoder computes them: relative L2 norm of the FE function, with and
+    # without the constraint step, and the largest raw boundary error.
     model = model.double()
+    with torch.no_grad():
+        target = np.array(data["fine_solutions"])[-validation:]
+        target = torch.as_tensor(target, dtype=torch.float64)
+        raw = model(torch.as_tensor(np.array(data[prefix + "inputs"])[-validation:]))
+
+        def relative_l2(constrained):
+            u = to_fine(raw, (target - out_mean)/out_std, constrained)*out_std + out_mean
+            error = u - target
+            return float(torch.mean(torch.sqrt(torch.sum(error*mass.matvec(error), dim=1)
+                                               / torch.sum(target*mass.matvec(target), dim=1))))
+        raw_fine = to_fine(raw, target, constrained=False)*out_std + out_mean
+        errors = {"constrained": relative_l2(True), "unconstrained": relative_l2(False),
+                  "bc": float(torch.max(torch.abs(raw_fine - target)[:, to_fine.boundary_dofs]))}
+
     names = [f"{field}_{i}" for field in ("a", "f", "g") for i in range(n)]
     path = os.path.join(args.models, f"spon_{name}.pt")
     mlcfd_model.save(model, path, kind="sponOperator",
                      description=f"SPON processor ({name}) for -div(a grad u) = f on the L-shape, "
                                  f"Q1, {n} DoFs, refinements {report['refinements'] - (name == 'multigrid')}; "
-                                 "written by tutorials/dealii/spon/train_spon.py",
+                                 + ("trained through the decoder's layers; " if args.layers else "")
+                                 + "written by tutorials/dealii/spon/train_spon.py",
                      inputs=names, outputs=[f"u_{i}" for i in range(n)],
                      output_mean=[out_mean]*n, output_std=[out_std]*n,
                      training_range=mlcfd_model.training_range(train_x),
                      constants={"dofs": n, "refinements": report["refinements"] - (name == "multigrid"),
-                                "degree": 1, "seed": args.seed, "epochs": args.epochs})
-    print(f"wrote {path}: validation relative error {errors['unconstrained']:.4f} "
-          f"(lifted {errors['lifted']:.4f}), max BC error {errors['bc']:.3e}", flush=True)
+                                "degree": 1, "seed": args.seed, "epochs": args.epochs,
+                                "throughLayers": int(args.layers)})
+    print(f"wrote {path}: validation relative L2 error {errors['constrained']:.4f} constrained, "
+          f"{errors['unconstrained']:.4f} unconstrained, max BC error {errors['bc']:.3e}", flush=True)
     return history, errors, sum(p.numel() for p in model.parameters()), time.time() - start
 
 
@@ -231,8 +282,9 @@ def main():
     parser.add_argument("--latent", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--through-lift", action="store_true",
-                        help="train through the Dirichlet lift (loss on the interior DoFs)")
+    parser.add_argument("--without-layers", dest="layers", action="store_false",
+                        help="train the network alone, not through the decoder's layers"
+                             " (prolongation for the multigrid model, Dirichlet lift)")
     parser.add_argument("--record-range", action="store_true",
                         help="only write the training range of DATA into the existing"
                              " spon_single.pt and spon_multigrid.pt of --models (networks unchanged)")
@@ -267,15 +319,23 @@ def main():
     fig.tight_layout()
     fig.savefig(os.path.join(args.report, "spon_loss.png"), dpi=120)
 
+    samples = len(data["fine_solutions"])
+    validation = max(1, samples//6)
     with open(os.path.join(args.report, "training.md"), "w") as f:
         f.write(f"train_spon.py, {args.epochs} epochs, seed {args.seed}, "
-                + ("single-level through the Dirichlet lift, " if args.through_lift else "")
-                + f"{len(data['fine_solutions'])} samples (last 1/6 validation)\n\n")
-        f.write("| model | parameters | training time [s] | validation rel. error (nodal) "
-                "| with Dirichlet lift | max BC error (raw) |\n|---|---:|---:|---:|---:|---:|\n")
+                + ("both models through the decoder's layers (prolongation, Dirichlet lift), "
+                   if args.layers else "")
+                + f"{samples} samples (the last {validation} for validation); errors on the fine space, "
+                "relative L2 norm of the FE function, as `spon` measures them\n\n")
+        f.write("| model | parameters | training time [s] | validation rel. L2 error, constrained "
+                "| unconstrained | max BC error (raw) |\n|---|---:|---:|---:|---:|---:|\n")
         for name, (_, errors, count, seconds) in results.items():
-            f.write(f"| {name} | {count} | {seconds:.0f} | {errors['unconstrained']:.4f} "
-                    f"| {errors['lifted']:.4f} | {errors['bc']:.3e} |\n")
+            f.write(f"| {name} | {count} | {seconds:.0f} | {errors['constrained']:.4f} "
+                    f"| {errors['unconstrained']:.4f} | {errors['bc']:.3e} |\n")
+    with open(os.path.join(args.report, "training.json"), "w") as f:
+        json.dump({"seed": header["seed"], "validation offset": samples - validation,
+                   "validation samples": validation, "through layers": args.layers,
+                   "errors": {name: errors for name, (_, errors, _, _) in results.items()}}, f, indent=1)
     print(open(os.path.join(args.report, "training.md")).read())
 
 
