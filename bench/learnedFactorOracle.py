@@ -12,11 +12,12 @@ incomplete factorisation (issue 13), fitted to one matrix:
 Both minimise the log A-norm error after a few PCG steps over random
 right-hand sides; iterations to 1e-6 are counted on a held-out one. The
 system: the training's finite-volume Poisson matrix (systems.poisson) on an
-n x n grid, Dirichlet, with log-normal cell coefficients of the given
-contrast (systems.cell_coefficients, seed 3). Dense triangular solves: keep
-n at 32 to 48.
+n x n (--dim 2) or n x n x n (--dim 3) grid, Dirichlet, with log-normal cell
+coefficients of the given contrast (systems.cell_coefficients, seed 3).
+Dense triangular solves: keep n^dim below about 2500 (32 to 48 in 2D, 12
+in 3D).
 
-    bench/learnedFactorOracle.py [--n 32] [--contrast 1e3] [--steps 600]
+    bench/learnedFactorOracle.py [--n 32] [--dim 2] [--contrast 1e3] [--steps 600]
         [--output bench/results/learned_factor_oracle.md]
 """
 import argparse
@@ -95,6 +96,7 @@ def energy_loss(A, Ainv, L, D, B, steps):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=32)
+    parser.add_argument("--dim", type=int, choices=(2, 3), default=2)
     parser.add_argument("--contrast", type=float, default=1e3)
     parser.add_argument("--steps", type=int, default=600, help="Adam steps of the oracle")
     parser.add_argument("--output", default=os.path.join(HERE, "results", "learned_factor_oracle.md"))
@@ -102,9 +104,10 @@ def main(argv=None):
     start = time.time()
 
     n = args.n
-    k = systems.cell_coefficients((n, n), args.contrast, seed=3)
-    S = systems.poisson((n, n), systems.DIRICHLET, coefficient=k)
-    N = n * n
+    grid = (n,) * args.dim
+    k = systems.cell_coefficients(grid, args.contrast, seed=3)
+    S = systems.poisson(grid, systems.DIRICHLET, coefficient=k)
+    N = n ** args.dim
     A = np.zeros((N, N))
     for i in range(N):
         for e in range(S.row_start[i], S.row_start[i + 1]):
@@ -168,8 +171,9 @@ def main(argv=None):
     dic = rows[0][1]
     best_mic = min(it for label, it in rows if label.startswith("MIC"))
     lines = ["# How far below MIC can a factor of DIC's form go? (issue 13)", "",
-             f"`bench/learnedFactorOracle.py --n {n} --contrast {args.contrast:g} --steps {args.steps}`"
-             f" ({time.time() - start:.0f} s): {n}^2 finite-volume Poisson, Dirichlet, log-normal cell"
+             f"`bench/learnedFactorOracle.py --n {n} --dim {args.dim} --contrast {args.contrast:g}"
+             f" --steps {args.steps}` ({time.time() - start:.0f} s): {n}^{args.dim} finite-volume Poisson,"
+             f" Dirichlet, log-normal cell"
              f" coefficients of contrast {args.contrast:g}; PCG to 1e-6 on a held-out right-hand side."
              " The fits see this one matrix (upper bounds for a model that must generalise).", "",
              "| factor | iterations | / DIC | / best constant MIC |", "|---|---:|---:|---:|"]

@@ -5,6 +5,7 @@ without the ProbConserv conservation layer (issue 16, part 1).
     porous_medium.py --variant stefan --dim 1 --table out.md [--plot out.png]
                      [--quick] [--seed 0] [--threads 1]
                      [--noise X] [--unroll N] [--kernel K] [--epochs E]
+                     [--pushforward P]
 
 Data come from gpme.py (our finite-volume solver): trajectories from random
 boxes of u, zero flux on the boundary, so the mass of u never changes. The
@@ -22,7 +23,8 @@ and initial fields:
                         variance head learns where a mass correction belongs.
 
 Training unrolls a few steps (the same for all), optionally from starts
-perturbed by zero-mean noise (--noise), float32 network, float64
+perturbed by zero-mean noise (--noise) or rolled out first by the network
+itself without gradient (--pushforward), float32 network, float64
 state and layer, fixed seeds. Reported on the held-out set: relative L2 error
 over the training horizon and over the whole rollout, the mass error, the
 front-position error (area between the {u > level} sets per unit front size,
@@ -76,6 +78,10 @@ class Settings:
         # blew up within 60 steps, with it none did in 1200:
         # bench/results/porous_medium_stefan_2d_noise.md).
         self.noise = 0.0
+        # Steps rolled out by the network itself, without gradient, before
+        # the unrolled ones (--pushforward; Brandstetter et al., ICLR 2022):
+        # the starts then carry the network's own errors.
+        self.pushforward = 0
 
     def front_level(self, parameter):
         """Where the front is read: half of u* (stefan), 0.1 (pme)."""
@@ -147,7 +153,11 @@ def train(network, data, parameters, settings, through_layer, G, seed, log):
     generator = torch.Generator().manual_seed(seed)
     optimiser = torch.optim.Adam(network.parameters(), lr=2e-3)
     count, steps = data.shape[0], settings.train_steps
-    windows = [(t, n) for t in range(count) for n in range(steps - settings.unroll + 1)]
+    ahead = settings.pushforward + settings.unroll
+    if ahead > steps:
+        raise SystemExit(f"porous_medium.py: --pushforward {settings.pushforward} plus --unroll "
+                         f"{settings.unroll} exceeds the {steps} trained steps")
+    windows = [(t, n) for t in range(count) for n in range(steps - ahead + 1)]
     batches = math.ceil(len(windows)/settings.batch)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, 2e-3, total_steps=settings.epochs*batches)
     data = torch.from_numpy(data)
@@ -169,9 +179,13 @@ def train(network, data, parameters, settings, through_layer, G, seed, log):
                 kick = torch.randn(u.shape, generator=generator, dtype=u.dtype)
                 kick -= kick.reshape(kick.shape[0], -1).mean(-1).reshape((-1,) + (1,)*settings.dim)
                 u = u + settings.noise*math.sqrt(scale)*kick
+            if settings.pushforward:
+                with torch.no_grad():
+                    for _ in range(settings.pushforward):
+                        u = step(network, u, p, form, G)[0]
             loss = 0.0
             for r in range(settings.unroll):
-                target = data[t, n + r + 1]
+                target = data[t, n + settings.pushforward + r + 1]
                 u, variance = step(network, u, p, form, G)
                 loss = loss + (u - target).pow(2).mean()/scale
                 if not through_layer:
@@ -274,10 +288,12 @@ def main():
     parser.add_argument("--unroll", type=int, help="steps unrolled in training")
     parser.add_argument("--kernel", type=int, help="convolution width (odd)")
     parser.add_argument("--epochs", type=int, help="training epochs")
+    parser.add_argument("--pushforward", type=int,
+                        help="steps the network rolls out without gradient before the unrolled ones")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     settings = Settings(args.variant, args.dim, args.quick)
-    for name in ("noise", "unroll", "kernel", "epochs"):
+    for name in ("noise", "unroll", "kernel", "epochs", "pushforward"):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))
 
