@@ -142,6 +142,11 @@ class GraphSPON(torch.nn.Module):
         return self.readout(h).squeeze(2)
 
 
+def validation_count(samples):
+    """The last 1/6 of the samples (at least one) are held for validation."""
+    return max(1, samples//6)
+
+
 def sparse_from_triples(data, name, shape, path):
     """A (row, column, value) array of DATA as an mlcfd_constraints.SparseMatrix."""
     if name not in data:
@@ -182,7 +187,7 @@ def train_one(name, data, prefix, args, report):
     edges = data[prefix + "edges"].astype(np.int64)
     samples, n = targets.shape
     nf = fine.shape[1]
-    validation = max(1, samples//6)
+    validation = validation_count(samples)
     train_x, valid_x = inputs[:-validation], inputs[-validation:]
     train_y, valid_y = targets[:-validation], targets[-validation:]
     train_fine, valid_fine = fine[:-validation], fine[-validation:]
@@ -299,7 +304,7 @@ def main():
             inputs = torch.as_tensor(np.array(data[prefix + "inputs"]), dtype=torch.float64)
             path = os.path.join(args.models, f"spon_{name}.pt")
             mlcfd_model.record_training_range(
-                path, mlcfd_model.training_range(inputs[:-max(1, inputs.shape[0]//6)]))
+                path, mlcfd_model.training_range(inputs[:-validation_count(inputs.shape[0])]))
             print(f"wrote the training range into {path}")
         return
     results = {}
@@ -320,7 +325,7 @@ def main():
     fig.savefig(os.path.join(args.report, "spon_loss.png"), dpi=120)
 
     samples = len(data["fine_solutions"])
-    validation = max(1, samples//6)
+    validation = validation_count(samples)
     with open(os.path.join(args.report, "training.md"), "w") as f:
         f.write(f"train_spon.py, {args.epochs} epochs, seed {args.seed}, "
                 + ("both models through the decoder's layers (prolongation, Dirichlet lift), "
