@@ -22,6 +22,7 @@ solvers, and to G's values on the dense one.
                                       constraint_variance=0.0,
                                       return_variance=True)
     u = mc.dirichlet_lift(u_net, boundary_dofs, boundary_values)
+    u = mc.bounded_update(mu, w, b, lower, upper, variance=var)   # w . u = b and bounds
 
 Run with /usr/bin/python3 (torch 1.13). Tensors may carry leading batch
 dimensions (..., n); G is shared by the batch.
@@ -32,6 +33,9 @@ DENSE_ROW_LIMIT = 500
 # Pivot relative to its diagonal entry below which the dense factor is
 # treated as singular (rank-deficient G): the solve falls back to CG.
 SINGULAR_PIVOT_RATIO = 1e-13
+# Halvings of bounded_update's bracket on lambda: enough to find the
+# entries held at their bounds (lambda itself is then recomputed exactly).
+BOUND_BISECTIONS = 60
 
 
 class SparseMatrix:
@@ -230,6 +234,60 @@ def probconserv_update(mean, G, b, variance=None, constraint_variance=0.0, solve
     q = (Gd*Z).sum(-2)
     new_variance = torch.clamp(d - d*d*q, min=0.0)
     return new_mean, new_variance
+
+
+def bounded_update(mean, weights, b, lower, upper, variance=None, bisections=BOUND_BISECTIONS):
+    """The ProbConserv mean for one conservation law w . u = b (w > 0) and
+    bounds lower <= u <= upper, such as a maximum principle: the minimiser of
+    sum (u - mean)^2 / variance under them, which is
+
+        u_i = clip(mean_i + lambda variance_i w_i, lower_i, upper_i)
+
+    with lambda found by bisection (w . u is monotone in lambda), then
+    recomputed in closed form on the entries left inside their bounds, so
+    that w . u = b holds to round-off and gradients flow to mean, variance,
+    b and the bounds the result sits on. Without active bounds this equals
+    probconserv_update with G = w. mean, variance, lower and upper are
+    (..., n); weights (n,); b (...) or (..., 1)."""
+    weights = torch.as_tensor(weights, dtype=mean.dtype)
+    n = mean.shape[-1]
+    if weights.shape != (n,):
+        raise ValueError(f"bounded_update: weights has shape {tuple(weights.shape)}, expected ({n},)")
+    if not bool((weights > 0).all()):
+        raise ValueError("bounded_update: every weight must be > 0 (one conservation law)")
+    b = torch.as_tensor(b, dtype=mean.dtype)
+    b = b.reshape(mean.shape[:-1])
+    lower = torch.as_tensor(lower, dtype=mean.dtype).expand(mean.shape)
+    upper = torch.as_tensor(upper, dtype=mean.dtype).expand(mean.shape)
+    d = torch.ones_like(mean) if variance is None else variance
+    for name, value in (("mean", mean), ("b", b), ("lower", lower), ("upper", upper), ("variance", d)):
+        if not bool(torch.isfinite(value).all()):
+            raise ValueError(f"bounded_update: {name} is not finite")
+    if bool((d <= 0).any()):
+        raise ValueError("bounded_update: variance must be > 0")
+    if bool((lower > upper).any()):
+        raise ValueError("bounded_update: a lower bound exceeds its upper bound")
+    low_mass, high_mass = (lower*weights).sum(-1), (upper*weights).sum(-1)
+    slack = 1e-12*torch.maximum(low_mass.abs(), high_mass.abs()).clamp(min=1.0)
+    if bool(((b < low_mass - slack) | (b > high_mass + slack)).any()):
+        raise ValueError("bounded_update: b is outside [w . lower, w . upper]: no u satisfies both "
+                         "the conservation law and the bounds")
+    step = d*weights
+    with torch.no_grad():
+        lo = ((lower - mean)/step).amin(-1)
+        hi = ((upper - mean)/step).amax(-1)
+        for _ in range(bisections):
+            middle = 0.5*(lo + hi)
+            below = ((mean + middle.unsqueeze(-1)*step).clamp(lower, upper)*weights).sum(-1) < b
+            lo, hi = torch.where(below, middle, lo), torch.where(below, hi, middle)
+        trial = mean + (0.5*(lo + hi)).unsqueeze(-1)*step
+        at_lower, at_upper = trial <= lower, trial >= upper
+        free = ~(at_lower | at_upper)
+    held = torch.where(at_lower, lower, torch.where(at_upper, upper, torch.zeros_like(mean)))
+    free_mass = torch.where(free, mean, torch.zeros_like(mean))
+    denominator = torch.where(free, step*weights, torch.zeros_like(mean)).sum(-1)
+    lam = (b - (held*weights).sum(-1) - (free_mass*weights).sum(-1))/denominator.clamp(min=torch.finfo(mean.dtype).tiny)
+    return torch.where(free, mean + lam.unsqueeze(-1)*step, held)
 
 
 def project(u, G, b, **kwargs):

@@ -123,6 +123,42 @@ check(bool((lifted[:, dofs] == per_sample).all()) and
       bool((lifted[:, [1, 2, 3, 5, 6, 7, 8]] == batch[:, [1, 2, 3, 5, 6, 7, 8]]).all()),
       "dirichlet_lift: one set of values per sample, the rest kept")
 
+# bounded_update: one conservation law with bounds (a maximum principle).
+n, batch_size = 40, 3
+w = torch.rand(n, dtype=dtype) + 0.5
+raw = 1.6*torch.rand(batch_size, n, dtype=dtype) - 0.3   # leaves [0, 1] on both sides
+var = torch.rand(batch_size, n, dtype=dtype) + 0.1
+lower, upper = torch.zeros(n, dtype=dtype), torch.ones(n, dtype=dtype)
+b = w.sum()*torch.tensor([0.3, 0.5, 0.7], dtype=dtype)
+u = mc.bounded_update(raw, w, b, lower, upper, variance=var)
+check(float(((u*w).sum(-1) - b).abs().max()/b.abs().max()) <= 1e-14,
+      f"bounded_update: w . u = b to {float(((u*w).sum(-1) - b).abs().max()/b.abs().max()):.1e}")
+check(bool((u >= lower - 1e-15).all()) and bool((u <= upper + 1e-15).all()), "bounded_update: bounds hold")
+active = (u <= lower) | (u >= upper)
+check(bool(active.any(1).all()) and bool((~active).any(1).all()), "bounded_update: the case has active and free entries")
+# KKT: one lambda on the free entries; an entry held at a bound would move
+# beyond it with that lambda.
+lam = (u - raw)/(var*w)
+free_lam = torch.where(~active, lam, torch.nan)
+spread = (free_lam.nan_to_num(-1e300).amax(1) - free_lam.nan_to_num(1e300).amin(1)).abs().max()
+common = free_lam.nanmean(1, keepdim=True)
+beyond = (raw + common*var*w)
+check(float(spread) <= 1e-10 and bool((beyond[u <= lower] <= 1e-12).all()) and bool((beyond[u >= upper] >= 1 - 1e-12).all()),
+      f"bounded_update: KKT conditions hold (lambda spread {float(spread):.1e})")
+inside = 0.25 + 0.5*torch.rand(batch_size, n, dtype=dtype)
+near = (inside*w).sum(-1) + 0.01*w.sum()
+check(float((mc.bounded_update(inside, w, near, lower, upper, variance=var) -
+             mc.probconserv_update(inside, w.reshape(1, -1), near.reshape(-1, 1), variance=var)).abs().max()) <= 1e-14,
+      "bounded_update: equals probconserv_update when no bound is active")
+check(torch.autograd.gradcheck(lambda m, v, c: mc.bounded_update(m, w, c, lower, upper, variance=v),
+                               (raw.clone().requires_grad_(), var.clone().requires_grad_(), b.clone().requires_grad_())),
+      "gradcheck bounded_update w.r.t. mean, variance and b")
+try:
+    mc.bounded_update(raw, w, 2*w.sum()*torch.ones(batch_size, dtype=dtype), lower, upper)
+    check(False, "bounded_update: infeasible b refused")
+except ValueError as error:
+    check("no u satisfies" in str(error), f"bounded_update: infeasible b refused ({error})")
+
 # The case the C++ test reads: G, mu, variance, b, sigma2 and our results.
 A = random_sparse(6, 20, 5)
 mu, b = torch.randn(20, dtype=dtype), torch.randn(6, dtype=dtype)

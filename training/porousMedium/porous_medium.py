@@ -5,7 +5,7 @@ without the ProbConserv conservation layer (issue 16, part 1).
     porous_medium.py --variant stefan --dim 1 --table out.md [--plot out.png]
                      [--quick] [--seed 0] [--threads 1]
                      [--noise X] [--unroll N] [--kernel K] [--epochs E]
-                     [--pushforward P]
+                     [--pushforward P] [--layer conservation|bounded]
 
 Data come from gpme.py (our finite-volume solver): trajectories from random
 boxes of u, zero flux on the boundary, so the mass of u never changes. The
@@ -21,6 +21,10 @@ and initial fields:
   through the layer     trained with the ProbConserv update in the forward
                         pass (common/python/mlcfd_constraints.py), so the
                         variance head learns where a mass correction belongs.
+
+--layer bounded makes both constrained forms also keep every step within the
+range of the state before it, the maximum principle of the equation (and of
+the reference solver), with mlcfd_constraints.bounded_update.
 
 Training unrolls a few steps (the same for all), optionally from starts
 perturbed by zero-mean noise (--noise) or rolled out first by the network
@@ -47,6 +51,7 @@ import gpme  # noqa: E402
 import mlcfd_constraints  # noqa: E402
 
 FORMS = ("unconstrained", "constrained after", "through the layer")
+LAYERS = ("conservation", "bounded")
 # A rollout is counted stable while its relative L2 error stays below this.
 STABLE_ERROR = 0.25
 MIN_VARIANCE = 1e-8
@@ -82,6 +87,10 @@ class Settings:
         # the unrolled ones (--pushforward; Brandstetter et al., ICLR 2022):
         # the starts then carry the network's own errors.
         self.pushforward = 0
+        # The layer of the constrained forms (--layer): "conservation", the
+        # ProbConserv update to the mass; "bounded", the same with each
+        # step kept within the previous state's range (maximum principle).
+        self.layer = "conservation"
 
     def front_level(self, parameter):
         """Where the front is read: half of u* (stefan), 0.1 (pme)."""
@@ -125,11 +134,21 @@ def mass_constraint(shape):
                                           torch.full((n,), 1.0/n, dtype=torch.float64), (1, n))
 
 
-def conserve(mean, variance, mass, G):
-    """ProbConserv update of a batch of predictions to the given masses."""
-    flat = mlcfd_constraints.probconserv_update(
-        mean.reshape(mean.shape[0], -1), G, mass.reshape(-1, 1),
-        variance=variance.reshape(variance.shape[0], -1), solver="dense")
+def conserve(mean, variance, previous, G, layer):
+    """ProbConserv update of a batch of predictions to the masses of the
+    previous states; layer "bounded" also keeps each prediction within its
+    previous state's minimum and maximum (the equation's maximum principle,
+    which the explicit finite-volume reference obeys too)."""
+    flat_mean, flat_variance = mean.reshape(mean.shape[0], -1), variance.reshape(variance.shape[0], -1)
+    mass = mass_of(previous)
+    if layer == "conservation":
+        flat = mlcfd_constraints.probconserv_update(flat_mean, G, mass.reshape(-1, 1),
+                                                    variance=flat_variance, solver="dense")
+    else:
+        before = previous.reshape(previous.shape[0], -1)
+        flat = mlcfd_constraints.bounded_update(
+            flat_mean, torch.full(flat_mean.shape[-1:], 1.0/flat_mean.shape[-1], dtype=mean.dtype),
+            mass, before.amin(-1, keepdim=True), before.amax(-1, keepdim=True), variance=flat_variance)
     return flat.reshape(mean.shape)
 
 
@@ -137,11 +156,11 @@ def mass_of(u):
     return u.reshape(u.shape[0], -1).mean(-1)
 
 
-def step(network, u, parameter, form, G):
+def step(network, u, parameter, form, G, layer):
     mean, variance = network(u, parameter)
     if form == "unconstrained":
         return mean, variance
-    return conserve(mean, variance, mass_of(u), G), variance
+    return conserve(mean, variance, u, G, layer), variance
 
 
 def train(network, data, parameters, settings, through_layer, G, seed, log):
@@ -182,11 +201,11 @@ def train(network, data, parameters, settings, through_layer, G, seed, log):
             if settings.pushforward:
                 with torch.no_grad():
                     for _ in range(settings.pushforward):
-                        u = step(network, u, p, form, G)[0]
+                        u = step(network, u, p, form, G, settings.layer)[0]
             loss = 0.0
             for r in range(settings.unroll):
                 target = data[t, n + settings.pushforward + r + 1]
-                u, variance = step(network, u, p, form, G)
+                u, variance = step(network, u, p, form, G, settings.layer)
                 loss = loss + (u - target).pow(2).mean()/scale
                 if not through_layer:
                     error2 = (u.detach() - target).pow(2)
@@ -202,7 +221,7 @@ def train(network, data, parameters, settings, through_layer, G, seed, log):
     return network
 
 
-def rollout(network, u0, parameters, steps, form, G):
+def rollout(network, u0, parameters, steps, form, G, layer):
     """States (count, steps + 1, ...) and the time per step per trajectory."""
     states = [torch.from_numpy(u0)]
     p = torch.from_numpy(parameters)
@@ -215,7 +234,7 @@ def rollout(network, u0, parameters, steps, form, G):
             alive = torch.isfinite(u).flatten(1).all(1) & (u.abs().flatten(1).amax(1) < BLOWN_UP)
             following = torch.full_like(u, math.inf)
             if bool(alive.any()):
-                following[alive] = step(network, u[alive], p[alive], form, G)[0]
+                following[alive] = step(network, u[alive], p[alive], form, G, layer)[0]
             states.append(torch.where(torch.isfinite(following), following,
                                       torch.full_like(following, math.inf)))
     seconds = (time.perf_counter() - started)/(steps*u0.shape[0])
@@ -290,10 +309,12 @@ def main():
     parser.add_argument("--epochs", type=int, help="training epochs")
     parser.add_argument("--pushforward", type=int,
                         help="steps the network rolls out without gradient before the unrolled ones")
+    parser.add_argument("--layer", choices=LAYERS,
+                        help="constraint of the constrained forms: the mass, or the mass and the bounds")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     settings = Settings(args.variant, args.dim, args.quick)
-    for name in ("noise", "unroll", "kernel", "epochs", "pushforward"):
+    for name in ("noise", "unroll", "kernel", "epochs", "pushforward", "layer"):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))
 
@@ -323,7 +344,8 @@ def main():
     rows, states = {}, {}
     for form in FORMS:
         network = networks[form == "through the layer"]
-        states[form], seconds = rollout(network, test_data[:, 0], test_p, settings.rollout_steps, form, G)
+        states[form], seconds = rollout(network, test_data[:, 0], test_p, settings.rollout_steps, form, G,
+                                           settings.layer)
         rows[form] = metrics(states[form], test_data, test_p, settings)
         rows[form]["ms per step"] = 1e3*seconds
     started = time.perf_counter()
