@@ -73,6 +73,23 @@ def main():
     check(abs(gpme.front_error(np.roll(square, 2, axis=2), square, 0.5, 2)[0] - 2*2*10/(4*10)/40) < 1e-12,
           "2D front error of a 2-cell shift in x")
 
+    # The bounds of --layer bounded-local hold the reference itself: every
+    # interval of the solver stays within each cell's neighbourhood range.
+    import torch
+    import porous_medium
+    for dim in (1, 2):
+        settings = porous_medium.Settings("stefan", dim, quick=False)
+        lo, hi = gpme.PARAMETER_RANGE["stefan"]
+        parameters = lo + (hi - lo)*rng.uniform(size=3)
+        data = torch.from_numpy(gpme.trajectories(rng, 3, settings.cells, dim, "stefan", parameters, 6,
+                                                  settings.interval))
+        lower, upper = porous_medium.local_range(data[:, :-1].flatten(0, 1), settings.reach)
+        following = data[:, 1:].flatten(0, 1)
+        check(bool((following >= lower).all()) and bool((following <= upper).all()),
+              f"{dim}D: the reference stays within the local range (reach {settings.reach} cells)")
+        check(bool((upper - lower < data[:, :-1].flatten(0, 1).amax() - 1e-3).any()),
+              f"{dim}D: the local range is tighter than the global one somewhere")
+
     # The quick benchmark end to end; in 2D with the bounded layer and the
     # network's own rollout before the unrolled steps.
     for dim, options in ((1, []), (2, ["--layer", "bounded", "--pushforward", "2"])):

@@ -5,7 +5,7 @@ without the ProbConserv conservation layer (issue 16, part 1).
     porous_medium.py --variant stefan --dim 1 --table out.md [--plot out.png]
                      [--quick] [--seed 0] [--threads 1]
                      [--noise X] [--unroll N] [--kernel K] [--epochs E]
-                     [--pushforward P] [--layer conservation|bounded]
+                     [--pushforward P] [--layer conservation|bounded|bounded-local]
 
 Data come from gpme.py (our finite-volume solver): trajectories from random
 boxes of u, zero flux on the boundary, so the mass of u never changes. The
@@ -24,7 +24,9 @@ and initial fields:
 
 --layer bounded makes both constrained forms also keep every step within the
 range of the state before it, the maximum principle of the equation (and of
-the reference solver), with mlcfd_constraints.bounded_update.
+the reference solver), with mlcfd_constraints.bounded_update; --layer
+bounded-local keeps each cell within the range of the previous state over
+the cells one interval of the reference solver reaches.
 
 Training unrolls a few steps (the same for all), optionally from starts
 perturbed by zero-mean noise (--noise) or rolled out first by the network
@@ -51,7 +53,7 @@ import gpme  # noqa: E402
 import mlcfd_constraints  # noqa: E402
 
 FORMS = ("unconstrained", "constrained after", "through the layer")
-LAYERS = ("conservation", "bounded")
+LAYERS = ("conservation", "bounded", "bounded-local")
 # A rollout is counted stable while its relative L2 error stays below this.
 STABLE_ERROR = 0.25
 MIN_VARIANCE = 1e-8
@@ -89,8 +91,12 @@ class Settings:
         self.pushforward = 0
         # The layer of the constrained forms (--layer): "conservation", the
         # ProbConserv update to the mass; "bounded", the same with each
-        # step kept within the previous state's range (maximum principle).
+        # step kept within the previous state's range (maximum principle);
+        # "bounded-local", each cell within the range of its neighbourhood.
         self.layer = "conservation"
+        # Cells one interval of the reference solver reaches: its explicit
+        # substeps per interval.
+        self.reach = math.ceil(self.interval/gpme.stable_step(self.cells, dim))
 
     def front_level(self, parameter):
         """Where the front is read: half of u* (stefan), 0.1 (pme)."""
@@ -134,33 +140,52 @@ def mass_constraint(shape):
                                           torch.full((n,), 1.0/n, dtype=torch.float64), (1, n))
 
 
-def conserve(mean, variance, previous, G, layer):
+def conserve(mean, variance, previous, G, layer, reach):
     """ProbConserv update of a batch of predictions to the masses of the
     previous states; layer "bounded" also keeps each prediction within its
     previous state's minimum and maximum (the equation's maximum principle,
-    which the explicit finite-volume reference obeys too)."""
+    which the explicit finite-volume reference obeys too), "bounded-local"
+    each cell within the range of the previous state over the `reach` cells
+    one interval of the reference solver spans (its explicit substeps are
+    convex combinations of the neighbours, so the reference obeys this too)."""
     flat_mean, flat_variance = mean.reshape(mean.shape[0], -1), variance.reshape(variance.shape[0], -1)
     mass = mass_of(previous)
     if layer == "conservation":
         flat = mlcfd_constraints.probconserv_update(flat_mean, G, mass.reshape(-1, 1),
                                                     variance=flat_variance, solver="dense")
     else:
-        before = previous.reshape(previous.shape[0], -1)
+        if layer == "bounded":
+            before = previous.reshape(previous.shape[0], -1)
+            lower, upper = before.amin(-1, keepdim=True), before.amax(-1, keepdim=True)
+        else:
+            lower, upper = local_range(previous, reach)
+            lower, upper = lower.reshape(flat_mean.shape), upper.reshape(flat_mean.shape)
         flat = mlcfd_constraints.bounded_update(
             flat_mean, torch.full(flat_mean.shape[-1:], 1.0/flat_mean.shape[-1], dtype=mean.dtype),
-            mass, before.amin(-1, keepdim=True), before.amax(-1, keepdim=True), variance=flat_variance)
+            mass, lower, upper, variance=flat_variance)
     return flat.reshape(mean.shape)
+
+
+def local_range(u, reach):
+    """Per cell, the minimum and maximum of u over the cells within `reach`
+    in every direction (replicate padding: the boundary has zero flux)."""
+    pool = torch.nn.functional.max_pool1d if u.dim() == 2 else torch.nn.functional.max_pool2d
+    pad = (reach, reach)*(u.dim() - 1)
+    x = torch.nn.functional.pad(u.unsqueeze(1), pad, mode="replicate")
+    upper = pool(x, 2*reach + 1, stride=1).squeeze(1)
+    lower = -pool(-x, 2*reach + 1, stride=1).squeeze(1)
+    return lower, upper
 
 
 def mass_of(u):
     return u.reshape(u.shape[0], -1).mean(-1)
 
 
-def step(network, u, parameter, form, G, layer):
+def step(network, u, parameter, form, G, layer, reach):
     mean, variance = network(u, parameter)
     if form == "unconstrained":
         return mean, variance
-    return conserve(mean, variance, u, G, layer), variance
+    return conserve(mean, variance, u, G, layer, reach), variance
 
 
 def train(network, data, parameters, settings, through_layer, G, seed, log):
@@ -201,11 +226,11 @@ def train(network, data, parameters, settings, through_layer, G, seed, log):
             if settings.pushforward:
                 with torch.no_grad():
                     for _ in range(settings.pushforward):
-                        u = step(network, u, p, form, G, settings.layer)[0]
+                        u = step(network, u, p, form, G, settings.layer, settings.reach)[0]
             loss = 0.0
             for r in range(settings.unroll):
                 target = data[t, n + settings.pushforward + r + 1]
-                u, variance = step(network, u, p, form, G, settings.layer)
+                u, variance = step(network, u, p, form, G, settings.layer, settings.reach)
                 loss = loss + (u - target).pow(2).mean()/scale
                 if not through_layer:
                     error2 = (u.detach() - target).pow(2)
@@ -221,7 +246,7 @@ def train(network, data, parameters, settings, through_layer, G, seed, log):
     return network
 
 
-def rollout(network, u0, parameters, steps, form, G, layer):
+def rollout(network, u0, parameters, steps, form, G, layer, reach):
     """States (count, steps + 1, ...) and the time per step per trajectory."""
     states = [torch.from_numpy(u0)]
     p = torch.from_numpy(parameters)
@@ -234,7 +259,7 @@ def rollout(network, u0, parameters, steps, form, G, layer):
             alive = torch.isfinite(u).flatten(1).all(1) & (u.abs().flatten(1).amax(1) < BLOWN_UP)
             following = torch.full_like(u, math.inf)
             if bool(alive.any()):
-                following[alive] = step(network, u[alive], p[alive], form, G, layer)[0]
+                following[alive] = step(network, u[alive], p[alive], form, G, layer, reach)[0]
             states.append(torch.where(torch.isfinite(following), following,
                                       torch.full_like(following, math.inf)))
     seconds = (time.perf_counter() - started)/(steps*u0.shape[0])
@@ -345,7 +370,7 @@ def main():
     for form in FORMS:
         network = networks[form == "through the layer"]
         states[form], seconds = rollout(network, test_data[:, 0], test_p, settings.rollout_steps, form, G,
-                                           settings.layer)
+                                           settings.layer, settings.reach)
         rows[form] = metrics(states[form], test_data, test_p, settings)
         rows[form]["ms per step"] = 1e3*seconds
     started = time.perf_counter()
