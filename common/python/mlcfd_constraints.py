@@ -3,7 +3,9 @@
 
 The Python twins of mlcfd::LinearConstraint and mlcfd::DirichletLift
 (common/include/mlcfd/): a network trained through these layers sees the same
-constrained output as the C++ core produces at inference.
+constrained output as the C++ core produces at inference. bounded_update
+(one conservation law with bounds) has no C++ twin yet: it serves the
+Python benchmarks (training/porousMedium).
 
 ProbConserv update (Hansen et al., ICML 2023) of u ~ N(mu, Sigma), Sigma =
 diag(variance) or the identity, under G u = b + N(0, sigma2 I):

@@ -90,10 +90,11 @@ def main():
         check(bool((upper - lower < data[:, :-1].flatten(0, 1).amax() - 1e-3).any()),
               f"{dim}D: the local range is tighter than the global one somewhere")
 
-    # The quick benchmark end to end; in 2D with the bounded layer and the
+    # The quick benchmark end to end, with each layer; in 2D also with the
     # network's own rollout before the unrolled steps.
-    for dim, options in ((1, []), (2, ["--layer", "bounded", "--pushforward", "2"])):
-        table = os.path.join(scratch, f"porous_medium_{dim}d.md")
+    for dim, options in ((1, []), (1, ["--layer", "bounded-local"]),
+                         (2, ["--layer", "bounded", "--pushforward", "2"])):
+        table = os.path.join(scratch, f"porous_medium_{dim}d{'_'.join([''] + options[1:2])}.md")
         run = subprocess.run([sys.executable, os.path.join(source, "porous_medium.py"), "--quick",
                               "--dim", str(dim), "--table", table, "--plot", table[:-3] + ".png"] + options,
                              capture_output=True, text=True)
