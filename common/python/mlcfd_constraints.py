@@ -258,10 +258,14 @@ def bounded_update(mean, weights, b, lower, upper, variance=None, bisections=BOU
     if not bool((weights > 0).all()):
         raise ValueError("bounded_update: every weight must be > 0 (one conservation law)")
     b = torch.as_tensor(b, dtype=mean.dtype)
-    b = b.reshape(mean.shape[:-1])
+    if b.dim() == mean.dim() and b.shape[-1] == 1:
+        b = b.squeeze(-1)
+    b = b.expand(mean.shape[:-1])
     lower = torch.as_tensor(lower, dtype=mean.dtype).expand(mean.shape)
     upper = torch.as_tensor(upper, dtype=mean.dtype).expand(mean.shape)
     d = torch.ones_like(mean) if variance is None else variance
+    if d.shape != mean.shape:
+        raise ValueError(f"bounded_update: variance has shape {tuple(d.shape)}, mean {tuple(mean.shape)}")
     for name, value in (("mean", mean), ("b", b), ("lower", lower), ("upper", upper), ("variance", d)):
         if not bool(torch.isfinite(value).all()):
             raise ValueError(f"bounded_update: {name} is not finite")
