@@ -160,9 +160,9 @@ def conserve(mean, variance, previous, G, layer, reach):
         else:
             lower, upper = local_range(previous, reach)
             lower, upper = lower.reshape(flat_mean.shape), upper.reshape(flat_mean.shape)
-        flat = mlcfd_constraints.bounded_update(
-            flat_mean, torch.full(flat_mean.shape[-1:], 1.0/flat_mean.shape[-1], dtype=mean.dtype),
-            mass, lower, upper, variance=flat_variance)
+        # G's one row is the cell-volume weights of the mass.
+        flat = mlcfd_constraints.bounded_update(flat_mean, G.dense(mean.dtype)[0], mass, lower, upper,
+                                                variance=flat_variance)
     return flat.reshape(mean.shape)
 
 
