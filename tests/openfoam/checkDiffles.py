@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """training/les/diffles.py against pimpleFoam on a decayIsoTurb case.
 
-    checkDiffles.py CASE TIME [--rtol R] [--spectrum-tol S]
+    checkDiffles.py CASE TIME [--model MODEL.pt] [--rtol R] [--spectrum-tol S]
 
-CASE holds 0/U and pimpleFoam's TIME/U (ascii, Smagorinsky, the tutorial's
-schemes). diffles runs from 0/U to TIME with the case's deltaT, once with
-Smagorinsky and once without a model. Passes when
-- the Smagorinsky run's U differs from pimpleFoam's by less than R
+CASE holds 0/U and pimpleFoam's TIME/U (ascii, the tutorial's schemes, with
+Smagorinsky or, given --model, neuralEddyViscosity with that model file).
+diffles runs from 0/U to TIME with the case's deltaT, once with the same
+closure (train_aposteriori.NeuralNut for a model file) and once without a
+model. Passes when
+- the run with the closure differs from pimpleFoam's by less than R
   (||U_diffles - U_pimpleFoam|| / ||U_pimpleFoam - U_0||: relative to the
   change over the run, so a solver that did nothing fails);
 - every shell of its spectrum is within S (relative) of pimpleFoam's;
@@ -22,12 +24,14 @@ import torch
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "..", "training", "les"))
 import diffles  # noqa: E402
+import train_aposteriori  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("case")
     parser.add_argument("time")
+    parser.add_argument("--model", help="an eddyViscosity model file (default: Smagorinsky)")
     parser.add_argument("--rtol", type=float, default=0.01)
     parser.add_argument("--spectrum-tol", type=float, default=0.01)
     args = parser.parse_args()
@@ -46,7 +50,13 @@ def main():
             U = stepper.run(stepper.initial_state(U0), steps).U
         return U, float((U - foam).norm())/change
 
-    U, smagorinsky = difference(diffles.SmagorinskyNut())
+    if args.model:
+        net, mean, std, _, regime = train_aposteriori.load_initial(args.model, False,
+                                                                   torch.float32)
+        closure = train_aposteriori.NeuralNut(net, mean, std, nu, regime)
+    else:
+        closure = diffles.SmagorinskyNut()
+    U, smagorinsky = difference(closure)
     _, laminar = difference(diffles.NoModel())
     E, E_foam = diffles.spectrum(U, length), diffles.spectrum(foam, length)
     shells = slice(1, n//2)

@@ -4,6 +4,10 @@ a-posteriori training through it (training/les/train_aposteriori.py). The
 comparison with pimpleFoam itself is tests/openfoam/checkDiffles.py.
 
     test_diffles.py WORK_DIR [unittest options]
+    test_diffles.py --write-regime-model FILE
+
+The second form writes the shipped eddy viscosity with a nuRatio input of
+nonzero weight (for tests that compare the Python closure with the C++ one).
 """
 import math
 import os
@@ -17,6 +21,7 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "training", "les"))
 import diffles  # noqa: E402
 import train_aposteriori  # noqa: E402
+import train_closures  # noqa: E402
 
 WORK = None
 LENGTH = 0.56548667765  # the decayIsoTurb box
@@ -167,7 +172,20 @@ class Aposteriori(unittest.TestCase):
         self.assertLess(float((with_regime - without).abs().max()), 1e-12)
 
 
+def write_regime_model(path):
+    net, mean, std, meta, _ = train_aposteriori.load_initial(SHIPPED, True, torch.float64)
+    with torch.no_grad():
+        width = net.mlp[0].weight.shape[0]
+        net.mlp[0].weight[:, -1] = 0.5*torch.sin(torch.arange(width, dtype=torch.float64))
+    train_closures.save_model("eddyViscosity", net, path, mean, std,
+                              "test: the shipped eddy viscosity with a nuRatio input", 1,
+                              "float32", None, meta["inputs"] + ["nuRatio"])
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--write-regime-model":
+        write_regime_model(sys.argv[2])
+        sys.exit(0)
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     WORK = sys.argv.pop(1)

@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+"""Closures on coarse grids against a finer LES of the same initial field,
+and both against Comte-Bellot & Corrsin, through the differentiable LES.
+
+    difflesReference.py REFERENCE.pt [REFERENCE.pt ...] [--grids 32,64]
+        [--closures smagorinsky,smagorinsky-Ck0.13,none,MODEL.pt,...] [--out TABLE.md]
+
+REFERENCE is 'training/les/diffles.py CASE --reference FILE' on a fine grid
+(its spectra every 0.02 s); its case's 0/U is cut to each coarse grid as
+train_aposteriori.py cuts it. Every closure runs from that field to
+t = 0.66 s (diffles, pimpleFoam's discretisation; dt 0.002 up to 32^3,
+0.001 above). Two errors per time, mean |log10(E/E_X)|:
+- against the reference, over the coarse grid's shells 1 ... N/2 - 1 (what
+  train_aposteriori.py trains towards), split at 50 1/m;
+- against Comte-Bellot & Corrsin (bench/cbcSpectra.py's metric) over the
+  measured wavenumbers the coarse grid resolves, split at 50 1/m; the
+  reference itself gets the same row (its spectrum on the coarse grid's
+  range).
+Mean over the references. A closure is a built-in name (smagorinsky,
+smagorinsky-Ck<value>, none) or an eddyViscosity model file.
+"""
+import argparse
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "..", "training", "les"))
+sys.path.insert(0, here)
+import cbcSpectra  # noqa: E402
+import diffles  # noqa: E402
+import train_aposteriori  # noqa: E402
+
+TIMES = {"0.28": 2, "0.66": 3}
+CBC = os.path.join(here, "..", "data", "cbc1971_spectra.txt")
+
+
+def closure_for(name, nu):
+    if name == "none":
+        return diffles.NoModel()
+    if name == "smagorinsky":
+        return diffles.SmagorinskyNut()
+    if name.startswith("smagorinsky-Ck"):
+        return diffles.SmagorinskyNut(Ck=float(name[len("smagorinsky-Ck"):]))
+    if os.path.isfile(name):
+        net, mean, std, _, regime = train_aposteriori.load_initial(name, False, torch.float32)
+        return train_aposteriori.NeuralNut(net, mean, std, nu, regime)
+    sys.exit(f"difflesReference: '{name}' is neither a built-in closure (none, smagorinsky,"
+             " smagorinsky-Ck<value>) nor a model file")
+
+
+def errors(k, E, target_k, target_E, split=50.0):
+    """mean |log10(E/target)| at target_k (E interpolated log-log): all, below, above."""
+    use = (target_E > 0) & (target_k >= k[0]) & (target_k <= k[-1])
+    e = np.exp(np.interp(np.log(target_k[use]), np.log(k), np.log(E)))
+    misfit = np.abs(np.log10(e/target_E[use]))
+    below = target_k[use] < split
+    return float(misfit.mean()), float(misfit[below].mean()), float(misfit[~below].mean())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("references", nargs="+")
+    parser.add_argument("--grids", default="32")
+    parser.add_argument("--closures", default="none,smagorinsky,smagorinsky-Ck0.13")
+    parser.add_argument("--out")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    k_cbc, e_cbc = cbcSpectra.read_cbc(CBC)
+    refs = [train_aposteriori.load_reference(path) for path in args.references]
+    grids = [int(g) for g in args.grids.split(",")]
+    closures = args.closures.split(",")
+    rows = []
+    for g in grids:
+        dt = 0.002 if g <= 32 else 0.001
+        table = {}
+        for r, ref in enumerate(refs):
+            length = ref["length"]
+            kappa0 = 2*math.pi/length
+            kmax = math.pi*g/length
+            shells = np.arange(1, g//2)
+            index = {f"{float(t):.2f}": i for i, t in enumerate(ref["times"])}
+            U0 = train_aposteriori.coarse_initial_field(ref["U0"], g, length).float()
+            for name in ["reference"] + closures:
+                spectra = {}
+                if name == "reference":
+                    for t in TIMES:
+                        full = ref["spectra"][index[t]].numpy()
+                        spectra[t] = full[1:round(kmax/kappa0) + 1]
+                else:
+                    stepper = diffles.LESStepper(diffles.PeriodicGrid(g, length), ref["nu"], dt,
+                                                 closure_for(name, ref["nu"]))
+                    wanted = {round(float(t)/dt): t for t in TIMES}
+
+                    def keep(step, state):
+                        if step in wanted:
+                            spectra[wanted[step]] = diffles.spectrum(state.U.double(),
+                                                                     length)[1:].numpy()
+                    with torch.no_grad():
+                        stepper.run(stepper.initial_state(U0), round(0.66/dt), callback=keep)
+                values = []
+                for t, column in TIMES.items():
+                    E = spectra[t]
+                    k = np.arange(1, len(E) + 1)*kappa0
+                    cbc_use = k_cbc <= kmax
+                    values.extend(errors(k, E, k_cbc[cbc_use], e_cbc[cbc_use, column - 1]))
+                    target = ref["spectra"][index[t]].numpy()[shells]
+                    values.extend(errors(k[:len(shells)], E[:len(shells)],
+                                         shells*kappa0, target))
+                table.setdefault(name, []).append(values)
+                print(f"{g}^3 {name} reference {r + 1}: " + " ".join(f"{v:.3f}" for v in values),
+                      flush=True)
+        for name, values in table.items():
+            rows.append((g, name, np.mean(np.array(values), axis=0)))
+    header = ("| grid | closure | CBC 0.28: all / k<50 / k>=50 | reference 0.28: all / k<50 / k>=50"
+              " | CBC 0.66 | reference 0.66 |\n|---|---|---|---|---|---|\n")
+    lines = []
+    for g, name, v in rows:
+        label = os.path.basename(name)
+        cells = [" / ".join(f"{x:.3f}" for x in v[i:i + 3]) for i in (0, 3, 6, 9)]
+        if name == "reference":
+            cells[1] = cells[3] = "-"
+            label = f"the reference ({refs[0]['n']}^3 {refs[0]['model']})"
+        lines.append(f"| {g}^3 | {label} | " + " | ".join(cells) + " |")
+    text = header + "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        with open(args.out, "w") as out:
+            out.write(text)
+
+
+if __name__ == "__main__":
+    main()
