@@ -4,6 +4,7 @@ and both against Comte-Bellot & Corrsin, through the differentiable LES.
 
     difflesReference.py REFERENCE.pt [REFERENCE.pt ...] [--grids 32,64]
         [--closures smagorinsky,smagorinsky-Ck0.13,none,MODEL.pt,...] [--out TABLE.md]
+        [--max-shell S] [--cbc-grid G] [--develop C,T]
 
 REFERENCE is 'training/les/diffles.py CASE --reference FILE' on a fine grid
 (its spectra every 0.02 s); its case's 0/U is cut to each coarse grid as
@@ -17,7 +18,14 @@ t = 0.66 s (diffles, pimpleFoam's discretisation; dt 0.002 up to 32^3,
   reference itself gets the same row (its spectrum on the coarse grid's
   range).
 Mean over the references. A closure is a built-in name (smagorinsky,
-smagorinsky-Ck<value>, none) or an eddyViscosity model file.
+smagorinsky-Ck<value>, none) or an eddyViscosity model file. --max-shell S
+compares with the reference over shells 1 ... S only (a grid's convergence
+on the shells of a coarser one); --cbc-grid G compares with the
+measurements over the wavenumbers a G^3 grid resolves. --develop C,T first
+develops the cut field by C runs of T s with Smagorinsky, each followed by
+rescaling every shell back to the cut field's spectrum (as
+'boxTurbSpectrum -rescale' after pre-runs): the measured spectrum with the
+correlations of developed turbulence.
 """
 import argparse
 import math
@@ -52,8 +60,33 @@ def closure_for(name, nu):
              " smagorinsky-Ck<value>) nor a model file")
 
 
+def developed(U, cycles, duration, dt, nu, length):
+    """U after @p cycles runs of @p duration with Smagorinsky, each followed
+    by rescaling every shell to the spectrum of U."""
+    n = U.shape[-1]
+    target = diffles.spectrum(U, length)
+    m = torch.fft.fftfreq(n, 1.0/n).to(U.dtype)
+    shell = torch.round(torch.sqrt(m.view(-1, 1, 1)**2 + m.view(1, -1, 1)**2
+                                   + m.view(1, 1, -1)**2)).long()
+    for _ in range(cycles):
+        stepper = diffles.LESStepper(diffles.PeriodicGrid(n, length), nu, dt,
+                                     diffles.SmagorinskyNut(), momentum_sweeps=5)
+        with torch.no_grad():
+            U = stepper.run(stepper.initial_state(U.float()), round(duration/dt)).U.double()
+        E = diffles.spectrum(U, length)
+        factor = torch.ones(n, dtype=U.dtype)
+        complete = torch.arange(1, n//2)
+        factor[complete] = torch.sqrt(target[complete]/E[complete])
+        factor[n//2:] = factor[n//2 - 1]
+        U = torch.fft.ifftn(torch.fft.fftn(U, dim=(-3, -2, -1))*factor[shell],
+                            dim=(-3, -2, -1)).real
+    return U
+
+
 def errors(k, E, target_k, target_E, split=50.0):
     """mean |log10(E/target)| at target_k (E interpolated log-log): all, below, above."""
+    positive = E > 0  # the corner shells beyond sqrt(3) N/2 hold no modes
+    k, E = k[positive], E[positive]
     use = (target_E > 0) & (target_k >= k[0]) & (target_k <= k[-1])
     e = np.exp(np.interp(np.log(target_k[use]), np.log(k), np.log(E)))
     misfit = np.abs(np.log10(e/target_E[use]))
@@ -67,6 +100,12 @@ def main():
     parser.add_argument("--grids", default="32")
     parser.add_argument("--closures", default="none,smagorinsky,smagorinsky-Ck0.13")
     parser.add_argument("--out")
+    parser.add_argument("--max-shell", type=int, default=0,
+                        help="compare with the reference over shells 1 ... S (default N/2 - 1)")
+    parser.add_argument("--cbc-grid", type=int, default=0,
+                        help="compare with CBC over the wavenumbers of this grid (default: the grid)")
+    parser.add_argument("--develop", default="", metavar="C,T",
+                        help="C pre-runs of T s, each rescaled to the initial spectrum")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -82,9 +121,14 @@ def main():
             length = ref["length"]
             kappa0 = 2*math.pi/length
             kmax = math.pi*g/length
-            shells = np.arange(1, g//2)
+            cbc_kmax = math.pi*(args.cbc_grid or g)/length
+            shells = np.arange(1, min(g//2, args.max_shell + 1) if args.max_shell else g//2)
             index = {f"{float(t):.2f}": i for i, t in enumerate(ref["times"])}
-            U0 = train_aposteriori.coarse_initial_field(ref["U0"], g, length).float()
+            U0 = train_aposteriori.coarse_initial_field(ref["U0"], g, length)
+            if args.develop:
+                cycles, duration = args.develop.split(",")
+                U0 = developed(U0, int(cycles), float(duration), dt, ref["nu"], length)
+            U0 = U0.float()
             for name in ["reference"] + closures:
                 spectra = {}
                 if name == "reference":
@@ -106,7 +150,7 @@ def main():
                 for t, column in TIMES.items():
                     E = spectra[t]
                     k = np.arange(1, len(E) + 1)*kappa0
-                    cbc_use = k_cbc <= kmax
+                    cbc_use = k_cbc <= cbc_kmax
                     values.extend(errors(k, E, k_cbc[cbc_use], e_cbc[cbc_use, column - 1]))
                     target = ref["spectra"][index[t]].numpy()[shells]
                     values.extend(errors(k[:len(shells)], E[:len(shells)],
