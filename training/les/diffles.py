@@ -26,12 +26,13 @@ uniform periodic grid where every finite-volume operator is a stencil:
   laplacian(1/A, p) = div(phiHbyA), phi = phiHbyA - its pressure flux,
   U = HbyA - (1/A) grad p;
 - nu_t from U at the end of each step, as turbulence->correct() does.
-The linear solves run to convergence (Jacobi sweeps for the diagonally
-dominant momentum matrix, a constant-coefficient FFT solve as the
-preconditioner of the variable-coefficient pressure equation), where
-pimpleFoam's first pressure corrector stops at relTol 0.1: the difference
-is measured against pimpleFoam by tests/les/test_diffles.py and
-bench/results/diffles_pimpleFoam.md.
+The linear solves take a few sweeps: Jacobi for the diagonally dominant
+momentum matrix (3 by default), and for the variable-coefficient pressure
+equation fixed-point sweeps preconditioned by the constant-coefficient FFT
+solve (2); more change nothing measurable. pimpleFoam's first pressure
+corrector stops at relTol 0.1, which is most of what differs: measured by
+tests/openfoam/checkDiffles.py (20 steps) and bench/difflesPimpleFoam (whole
+runs: bench/results/diffles_pimpleFoam_32.md, _64.md).
 
 Every operation is a torch operation, so a loss of the final field (a
 spectrum, say) back-propagates to a closure's parameters through the whole
