@@ -65,21 +65,12 @@ def developed(U, cycles, duration, dt, nu, length):
     by rescaling every shell to the spectrum of U."""
     n = U.shape[-1]
     target = diffles.spectrum(U, length)
-    m = torch.fft.fftfreq(n, 1.0/n).to(U.dtype)
-    shell = torch.round(torch.sqrt(m.view(-1, 1, 1)**2 + m.view(1, -1, 1)**2
-                                   + m.view(1, 1, -1)**2)).long()
     for _ in range(cycles):
         stepper = diffles.LESStepper(diffles.PeriodicGrid(n, length), nu, dt,
                                      diffles.SmagorinskyNut(), momentum_sweeps=5)
         with torch.no_grad():
             U = stepper.run(stepper.initial_state(U.float()), round(duration/dt)).U.double()
-        E = diffles.spectrum(U, length)
-        factor = torch.ones(n, dtype=U.dtype)
-        complete = torch.arange(1, n//2)
-        factor[complete] = torch.sqrt(target[complete]/E[complete])
-        factor[n//2:] = factor[n//2 - 1]
-        U = torch.fft.ifftn(torch.fft.fftn(U, dim=(-3, -2, -1))*factor[shell],
-                            dim=(-3, -2, -1)).real
+        U = diffles.rescale_to_spectrum(U, target, length)
     return U
 
 

@@ -336,11 +336,31 @@ def spectrum(U, length):
     n = U.shape[-1]
     coefficients = torch.fft.fftn(U, dim=(-3, -2, -1))/n**3
     energy = 0.5*(coefficients.abs()**2).sum(0)
-    m = torch.fft.fftfreq(n, 1.0/n).to(U.dtype)
-    shell = torch.round(torch.sqrt(m.view(-1, 1, 1)**2 + m.view(1, -1, 1)**2
-                                   + m.view(1, 1, -1)**2)).long()
+    shell = shells(n, U.dtype)
     E = torch.zeros(n, dtype=U.dtype).index_add(0, shell.flatten(), energy.flatten())
     return E/(2*torch.pi/length)
+
+
+def shells(n, dtype):
+    """The shell round(|m|) of each mode of fftn on an n^3 grid."""
+    m = torch.fft.fftfreq(n, 1.0/n).to(dtype)
+    return torch.round(torch.sqrt(m.view(-1, 1, 1)**2 + m.view(1, -1, 1)**2
+                                  + m.view(1, 1, -1)**2)).long()
+
+
+def rescale_to_spectrum(U, target, length):
+    """U with every complete shell (1 ... N/2 - 1) scaled to the spectrum
+    @p target, the modes beyond by the last complete shell's factor (as
+    boxTurbSpectrum -rescale; the phases, and a discrete divergence of zero,
+    are kept)."""
+    n = U.shape[-1]
+    E = spectrum(U, length)
+    factor = torch.ones(n, dtype=U.dtype)
+    complete = torch.arange(1, n//2)
+    factor[complete] = torch.sqrt(target[complete]/E[complete])
+    factor[n//2:] = factor[n//2 - 1]
+    return torch.fft.ifftn(torch.fft.fftn(U, dim=(-3, -2, -1))*factor[shells(n, U.dtype)],
+                           dim=(-3, -2, -1)).real
 
 
 def write_spectrum(directory, label, U, length):

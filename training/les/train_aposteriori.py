@@ -125,25 +125,15 @@ def coarse_initial_field(U, n, length):
     Uh = Uh[:, keep][:, :, keep][:, :, :, keep]
     m = torch.fft.fftfreq(n, 1.0/n).to(U.dtype)
     h = length/n
-    kz, ky, kx = (torch.sin(2*math.pi*m*h/length)/h).view(-1, 1, 1), \
-        (torch.sin(2*math.pi*m*h/length)/h).view(1, -1, 1), \
-        (torch.sin(2*math.pi*m*h/length)/h).view(1, 1, -1)
-    k = [kx.expand(n, n, n), ky.expand(n, n, n), kz.expand(n, n, n)]
+    symbol = torch.sin(2*math.pi*m*h/length)/h  # central differences' wavenumber
+    k = [symbol.view(1, 1, -1).expand(n, n, n), symbol.view(1, -1, 1).expand(n, n, n),
+         symbol.view(-1, 1, 1).expand(n, n, n)]  # x, y, z on [z, y, x]
     k2 = k[0]**2 + k[1]**2 + k[2]**2
     kdotu = (k[0]*Uh[0] + k[1]*Uh[1] + k[2]*Uh[2])/torch.where(k2 > 0, k2, torch.ones_like(k2))
     Uh = torch.stack([Uh[d] - k[d]*kdotu for d in range(3)])
     Uh[:, 0, 0, 0] = 0
     coarse = torch.fft.ifftn(Uh*n**3, dim=(-3, -2, -1)).real
-    target = diffles.spectrum(U, length)
-    E = diffles.spectrum(coarse, length)
-    mag = torch.sqrt(m.view(-1, 1, 1)**2 + m.view(1, -1, 1)**2 + m.view(1, 1, -1)**2)
-    shell = torch.round(mag).long()
-    factor = torch.ones(n, dtype=U.dtype)
-    complete = torch.arange(1, n//2)
-    factor[complete] = torch.sqrt(target[complete]/E[complete])
-    factor[n//2:] = factor[n//2 - 1]
-    Uh = torch.fft.fftn(coarse, dim=(-3, -2, -1))*factor[shell]
-    return torch.fft.ifftn(Uh, dim=(-3, -2, -1)).real
+    return diffles.rescale_to_spectrum(coarse, diffles.spectrum(U, length), length)
 
 
 def load_reference(path):
