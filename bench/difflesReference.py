@@ -9,8 +9,8 @@ and both against Comte-Bellot & Corrsin, through the differentiable LES.
 REFERENCE is 'training/les/diffles.py CASE --reference FILE' on a fine grid
 (its spectra every 0.02 s); its case's 0/U is cut to each coarse grid as
 train_aposteriori.py cuts it. Every closure runs from that field to
-t = 0.66 s (diffles, pimpleFoam's discretisation; dt 0.002 up to 32^3,
-0.001 above). Two errors per time, mean |log10(E/E_X)|:
+t = 0.66 s (diffles, pimpleFoam's discretisation; dt 0.002 down to the
+cell size of the tutorial's 32^3, 0.001 below). Two errors per time, mean |log10(E/E_X)|:
 - against the reference, over the coarse grid's shells 1 ... N/2 - 1 (what
   train_aposteriori.py trains towards), split at 50 1/m;
 - against Comte-Bellot & Corrsin (bench/cbcSpectra.py's metric) over the
@@ -75,14 +75,16 @@ def developed(U, cycles, duration, dt, nu, length):
 
 
 def errors(k, E, target_k, target_E, split=50.0):
-    """mean |log10(E/target)| at target_k (E interpolated log-log): all, below, above."""
+    """mean |log10(E/target)| at target_k (E interpolated log-log): all, below, above
+    (nan where no target wavenumber lies in the range)."""
     positive = E > 0  # the corner shells beyond sqrt(3) N/2 hold no modes
     k, E = k[positive], E[positive]
     use = (target_E > 0) & (target_k >= k[0]) & (target_k <= k[-1])
     e = np.exp(np.interp(np.log(target_k[use]), np.log(k), np.log(E)))
     misfit = np.abs(np.log10(e/target_E[use]))
     below = target_k[use] < split
-    return float(misfit.mean()), float(misfit[below].mean()), float(misfit[~below].mean())
+    return tuple(float(part.mean()) if part.size else float("nan")
+                 for part in (misfit, misfit[below], misfit[~below]))
 
 
 def main():
@@ -106,10 +108,10 @@ def main():
     closures = args.closures.split(",")
     rows = []
     for g in grids:
-        dt = 0.002 if g <= 32 else 0.001
         table = {}
         for r, ref in enumerate(refs):
             length = ref["length"]
+            dt = diffles.default_time_step(g, length)
             kappa0 = 2*math.pi/length
             kmax = math.pi*g/length
             cbc_kmax = math.pi*(args.cbc_grid or g)/length

@@ -1,11 +1,17 @@
 # mlcfd benchmarks: shared set-up of the decayIsoTurb case (source this file
 # after etc/bashrc).
 #
-#   decayIsoTurbCase DIR N [SEED=1]    mesh N^3, initial field (random
-#                                      phases of SEED), the trained models
-#                                      (selected; from $MLCFD_LES_MODELS,
-#                                      default models/les) and the reference
-#                                      ones, no function objects
+#   decayIsoTurbCase DIR N [SEED=1] [BOX=1]
+#                                      mesh N^3 in a box of BOX times the
+#                                      tutorial's length (1 or 2), initial
+#                                      field (random phases of SEED), the
+#                                      trained models (selected; from
+#                                      $MLCFD_LES_MODELS, default models/les)
+#                                      and the reference ones, no function
+#                                      objects
+#   doubleBoxLength DIR                twice the tutorial's box length in
+#                                      DIR/system/blockMeshDict (the cells
+#                                      stay N^3)
 #   selectLESModel DIR MODEL           Smagorinsky | Smagorinsky-Ck<value> |
 #                                      WALE | kEqn | dynamicKEqn |
 #                                      dynamicLagrangian |
@@ -15,12 +21,17 @@
 
 decayIsoTurbCase()
 {
-    local dir=$1 n=$2 seed=${3:-1}
+    local dir=$1 n=$2 seed=${3:-1} box=${4:-1}
+    case $box in
+        1 | 2) ;;
+        *) echo "decayIsoTurbCase: box length factor '$box' is not 1 or 2" >&2; return 1 ;;
+    esac
     cp -r "$MLCFD_DIR/tutorials/openfoam/decayIsoTurb" "$dir"
     (
         cd "$dir" || exit 1
         ./Allclean > /dev/null
         sed -i "s/^N       32;/N       $n;/" system/blockMeshDict
+        [ "$box" = 1 ] || doubleBoxLength . || exit 1
         cp -r 0.orig 0
         mkdir -p constant/models
         cp "${MLCFD_LES_MODELS:-$MLCFD_DIR/models/les}"/*.pt constant/models
@@ -31,6 +42,14 @@ decayIsoTurbCase()
         boxTurbSpectrum -create > log.boxTurbSpectrum 2>&1 || { echo "boxTurbSpectrum -create failed in $dir" >&2; exit 1; }
         foamDictionary -entry functions -remove system/controlDict > /dev/null
     )
+}
+
+doubleBoxLength()
+{
+    local dict=$1/system/blockMeshDict
+    sed -i 's/^L       0.56548667765;/L       1.1309733553;/; s/^minusL -0.56548667765;/minusL -1.1309733553;/' "$dict"
+    grep -q "^L       1.1309733553;" "$dict" && grep -q "^minusL -1.1309733553;" "$dict" \
+        || { echo "doubleBoxLength: $dict does not have the tutorial's box length (L 0.56548667765)" >&2; return 1; }
 }
 
 selectLESModel()

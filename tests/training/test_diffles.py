@@ -24,7 +24,7 @@ import train_aposteriori  # noqa: E402
 import train_closures  # noqa: E402
 
 WORK = None
-LENGTH = 0.56548667765  # the decayIsoTurb box
+LENGTH = diffles.TUTORIAL_LENGTH
 SHIPPED = os.path.join(REPO, "models", "les", "eddyViscosity.pt")
 
 
@@ -106,6 +106,12 @@ class Solver(unittest.TestCase):
         E = diffles.spectrum(self.U, LENGTH)
         energy = 0.5*float((self.U**2).sum(0).mean())
         self.assertAlmostEqual(float(E.sum())*2*math.pi/LENGTH, energy, delta=1e-12*energy)
+
+    def test_time_step_follows_the_cell_size(self):
+        # bench/lesValidation's steps: 0.002 s down to the tutorial's 32^3 cells.
+        steps = [diffles.default_time_step(n, box*LENGTH)
+                 for n, box in ((16, 1), (32, 1), (64, 1), (64, 2), (128, 2))]
+        self.assertEqual(steps, [0.002, 0.002, 0.001, 0.002, 0.001])
 
     def test_case_files_round_trip(self):
         path = os.path.join(WORK, "roundTrip")

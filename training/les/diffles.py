@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A differentiable LES of the periodic box with pimpleFoam's discretisation.
 
-    diffles.py CASE [--end 0.66] [--dt 0.002] [--model smagorinsky|none]
+    diffles.py CASE [--end 0.66] [--dt DT] [--model smagorinsky|none]
                [--times 0,0.28,0.66] [--out DIR] [--threads T]
 
 Reads CASE/0/U (an OpenFOAM field on the N^3 blockMesh box of the
@@ -49,6 +49,14 @@ import torch
 from torch.utils.checkpoint import checkpoint as torch_checkpoint
 
 SMALL = 1e-15  # OpenFOAM's SMALL: guards |phi| in the ddtCorr coupling coefficient
+TUTORIAL_LENGTH = 0.56548667765  # m, the decayIsoTurb tutorial's box
+
+
+def default_time_step(n, length):
+    """The decayIsoTurb time step [s] of N^3 cells in a box of @p length:
+    0.002 down to the cell size of the tutorial's 32^3, 0.001 below (as
+    bench/lesValidation sets it for pimpleFoam)."""
+    return 0.002 if length/n > 0.99*TUTORIAL_LENGTH/32 else 0.001
 
 
 # ---------------------------------------------------------------- OpenFOAM files
@@ -385,7 +393,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("case", help="a decayIsoTurb case with its initial field in 0/U")
     parser.add_argument("--end", type=float, default=0.66, help="end time [s]")
-    parser.add_argument("--dt", type=float, default=0.002, help="time step [s]")
+    parser.add_argument("--dt", type=float, default=None,
+                        help="time step [s] (default: 0.002 down to the cell size of the tutorial's"
+                        " 32^3, 0.001 below)")
     parser.add_argument("--model", choices=sorted(CLOSURES), default="smagorinsky")
     parser.add_argument("--Ck", type=float, default=0.094, help="Smagorinsky's Ck")
     parser.add_argument("--times", default="0,0.28,0.66", help="times of the spectra")
@@ -409,6 +419,8 @@ def main(argv=None):
     if args.single:
         U = U.float()
     grid = PeriodicGrid(U.shape[-1], length)
+    if args.dt is None:
+        args.dt = default_time_step(grid.n, length)
     closure = SmagorinskyNut(Ck=args.Ck) if args.model == "smagorinsky" else NoModel()
     stepper = LESStepper(grid, nu, args.dt, closure, momentum_sweeps=args.momentum_sweeps)
     steps = round(args.end/args.dt)

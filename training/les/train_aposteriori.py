@@ -182,8 +182,8 @@ def main(argv=None):
     parser.add_argument("--init", required=True, help="the a-priori eddyViscosity model file")
     parser.add_argument("--out", required=True, help="the trained model file")
     parser.add_argument("--grids", default="32", help="LES grids N (comma-separated)")
-    parser.add_argument("--dt", default="", help="time step per grid (default 0.002 up to"
-                        " 32^3, 0.001 above, as bench/lesValidation)")
+    parser.add_argument("--dt", default="", help="time step per grid (default 0.002 down to the"
+                        " cell size of the tutorial's 32^3, 0.001 below, as bench/lesValidation)")
     parser.add_argument("--unrolls", default="0.08,0.16,0.32", help="unroll lengths [s]")
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -196,10 +196,14 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     grids = [int(g) for g in args.grids.split(",")]
-    dts = ([float(x) for x in args.dt.split(",")] if args.dt
-           else [0.002 if g <= 32 else 0.001 for g in grids])
     unrolls = [float(u) for u in args.unrolls.split(",")]
     refs = [load_reference(path) for path in args.references]
+    if len({ref["length"] for ref in refs}) > 1:
+        sys.exit("train_aposteriori: the references are of different boxes ("
+                 + ", ".join(f"{path}: L = {ref['length']:.6g} m"
+                             for path, ref in zip(args.references, refs)) + ")")
+    dts = ([float(x) for x in args.dt.split(",")] if args.dt
+           else [diffles.default_time_step(g, refs[0]["length"]) for g in grids])
     net, mean, std, meta, regime = load_initial(args.init, args.regime, torch.float32)
     initial = {(r, g): coarse_initial_field(ref["U0"], g, ref["length"]).float()
                for r, ref in enumerate(refs) for g in grids}

@@ -40,7 +40,9 @@ Description
 
     Shells n = 1 ... N/2 - 1 are complete (inside the cube of resolved
     wavenumbers) and are scaled; the modes beyond them take the factor of
-    shell N/2 - 1, and the mean velocity is removed. Serial only: run it
+    shell N/2 - 1, and the mean velocity is removed. Every complete shell
+    needs a positive target; a table must reach from 2 pi/L to the last
+    complete shell (it would clamp beyond its ends). Serial only: run it
     before decomposePar.
 
 Usage
@@ -222,7 +224,8 @@ public:
 
 
 //- The target E(n kappa0) of the complete shells from the dictionary's Ek;
-//  shells where it is not positive are refused with the entry named.
+//  shells where it is not positive, or outside a table (which clamps there,
+//  a plateau nobody measured), are refused with the entry named.
 scalarField targetSpectrum
 (
     const periodicBox& box,
@@ -230,10 +233,24 @@ scalarField targetSpectrum
     const IOdictionary& dict
 )
 {
+    const auto* table = dynamic_cast<const Function1Types::TableBase<scalar>*>(&Ek);
     scalarField target(box.lastCompleteShell() + 1, Zero);
     for (label n = 1; n < target.size(); ++n)
     {
-        target[n] = Ek.value(n*box.kappa0());
+        const scalar k = n*box.kappa0();
+        if (table && (k < min(table->x()()) || k > max(table->x()())))
+        {
+            FatalIOErrorInFunction(dict)
+                << "Entry 'Ek' of " << dict.objectPath() << " is a table from "
+                << min(table->x()()) << " to " << max(table->x()())
+                << " 1/m, and shell " << n << " of this box lies at k = " << k
+                << " 1/m, outside it. Every shell from 2 pi/L = "
+                << box.kappa0() << " to pi N/L - 2 pi/L = "
+                << box.lastCompleteShell()*box.kappa0() << " 1/m needs a"
+                << " target: extend the table to cover them."
+                << exit(FatalIOError);
+        }
+        target[n] = Ek.value(k);
         if (!(target[n] > 0))
         {
             FatalIOErrorInFunction(dict)
