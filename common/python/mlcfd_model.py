@@ -158,10 +158,21 @@ def save(module, path, **meta_entries):
     torch.jit.save(scripted, path, _extra_files={ARCHIVE_ENTRY: json.dumps(meta, indent=2)})
 
 
+def smagorinsky_rate(trS: torch.Tensor, devSS: torch.Tensor, Ck: float, Ce: float) -> torch.Tensor:
+    """OpenFOAM's Smagorinsky: the local balance Ce/delta k + 2/3 trS sqrt(k)
+    = 2 Ck delta devSS (devSS = dev(S) && S) gives sqrt(k) = delta g with
+    g = (-b + sqrt(b^2 + 4 Ce c))/(2 Ce), b = 2/3 trS, c = 2 Ck devSS, and
+    nu_t = Ck delta^2 g; returns Ck g. Homogeneous of degree one in the
+    rates, so it serves rates in 1/s (nu_t/delta^2) and rates normalised
+    by |grad U| (nutStar) alike."""
+    b = (2.0 / 3.0) * trS
+    c = 2.0 * Ck * torch.clamp(devSS, min=0.0)
+    return Ck * (-b + torch.sqrt(b * b + 4.0 * Ce * c)) / (2.0 * Ce)
+
+
 class Smagorinsky(torch.nn.Module):
     """OpenFOAM's Smagorinsky model in EddyViscosityClosure's units:
-    sqrt(k) = delta s g with a = Ce, b = 2/3 trS, c = 2 Ck (trS2 - trS^2/3),
-    g = (-b + sqrt(b^2 + 4ac))/(2a), and nutStar = Ck g."""
+    nutStar = smagorinsky_rate of the normalised trS and trS2 - trS^2/3."""
 
     def __init__(self, Ck=0.094, Ce=1.048):
         super().__init__()
@@ -170,11 +181,7 @@ class Smagorinsky(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         trS = x[:, 0:1]
-        devDD = torch.clamp(x[:, 1:2] - trS * trS / 3.0, min=0.0)
-        b = (2.0 / 3.0) * trS
-        c = 2.0 * self.Ck * devDD
-        g = (-b + torch.sqrt(b * b + 4.0 * self.Ce * c)) / (2.0 * self.Ce)
-        return self.Ck * g
+        return smagorinsky_rate(trS, x[:, 1:2] - trS * trS / 3.0, self.Ck, self.Ce)
 
 
 class Jacobi(torch.nn.Module):

@@ -48,6 +48,10 @@ import time
 import torch
 from torch.utils.checkpoint import checkpoint as torch_checkpoint
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "common", "python"))
+import mlcfd_model  # noqa: E402
+
 SMALL = 1e-15  # OpenFOAM's SMALL: guards |phi| in the ddtCorr coupling coefficient
 TUTORIAL_LENGTH = 0.56548667765  # m, the decayIsoTurb tutorial's box
 
@@ -63,7 +67,8 @@ def default_time_step(n, length):
 
 def read_entry(path, entry):
     """The number after 'entry' in an OpenFOAM dictionary (first match)."""
-    text = open(path).read()
+    with open(path) as file:
+        text = file.read()
     match = re.search(r"^\s*" + re.escape(entry) + r"\s+([-+0-9.eE]+)\s*;", text, re.M)
     if match is None:
         sys.exit(f"diffles: {path} has no entry '{entry} <number>;'")
@@ -73,7 +78,8 @@ def read_entry(path, entry):
 def read_vector_field(path):
     """The internalField of an OpenFOAM volVectorField file, ascii or binary,
     as an (n_cells, 3) float64 tensor in the mesh's cell order."""
-    data = open(path, "rb").read()
+    with open(path, "rb") as file:
+        data = file.read()
     start = data.find(b"internalField")
     if start < 0:
         sys.exit(f"diffles: {path} has no internalField")
@@ -176,8 +182,8 @@ def strain_invariants(G):
 
 
 class SmagorinskyNut(torch.nn.Module):
-    """OpenFOAM's Smagorinsky: k from Ce/delta k + 2/3 tr(D) sqrt(k) ...
-    (the local balance), nu_t = Ck delta sqrt(k)."""
+    """OpenFOAM's Smagorinsky (mlcfd_model.smagorinsky_rate, the model file's
+    formula, on the rates in 1/s): nu_t = delta^2 Ck g."""
 
     def __init__(self, Ck=0.094, Ce=1.048):
         super().__init__()
@@ -185,11 +191,7 @@ class SmagorinskyNut(torch.nn.Module):
 
     def forward(self, G, delta):
         _, trD, devDD = strain_invariants(G)
-        a = self.Ce/delta
-        b = (2.0/3.0)*trD
-        c = 2*self.Ck*delta*devDD
-        sqrt_k = (-b + torch.sqrt(b*b + 4*a*c))/(2*a)
-        return self.Ck*delta*sqrt_k
+        return delta**2*mlcfd_model.smagorinsky_rate(trD, devDD, self.Ck, self.Ce)
 
 
 class NoModel(torch.nn.Module):
