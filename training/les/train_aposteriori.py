@@ -63,17 +63,20 @@ class NeuralNut(torch.nn.Module):
         self.inputs = []  # the last call's input rows, for the training range
 
     def forward(self, G, delta):
+        # In the field's precision: float64 for the comparisons with OpenFOAM,
+        # float32 in training (a float64 copy of every gradient costs as much
+        # as the network at 64^3).
         shape = G[0][0].shape
         grad = torch.stack([G[i][j].reshape(-1) for i in range(3) for j in range(3)], dim=1)
-        features, s = sgsdata.invariants(grad.double())
+        features, s = sgsdata.invariants(grad)
         if self.regime:
             safe = torch.where(s > 0, s, torch.ones_like(s))
             ratio = torch.where(s > 0, self.nu/(delta**2*safe), torch.zeros_like(s))
             features = torch.cat((features, ratio.view(-1, 1)), dim=1)
         self.inputs = features.detach()
-        x = ((features - self.mean)/self.std).to(next(self.net.parameters()).dtype)
-        nut_star = torch.clamp(self.net(x)[:, 0], min=0.0)
-        return (nut_star.double()*delta**2*s).to(G[0][0].dtype).view(shape)
+        x = ((features - self.mean.to(features.dtype))/self.std.to(features.dtype))
+        nut_star = torch.clamp(self.net(x.to(next(self.net.parameters()).dtype))[:, 0], min=0.0)
+        return (nut_star.to(s.dtype)*delta**2*s).view(shape)
 
 
 def load_initial(path, regime, dtype):
