@@ -4,7 +4,7 @@ and both against Comte-Bellot & Corrsin, through the differentiable LES.
 
     difflesReference.py REFERENCE.pt [REFERENCE.pt ...] [--grids 32,64]
         [--closures smagorinsky,smagorinsky-Ck0.13,none,MODEL.pt,...] [--out TABLE.md]
-        [--max-shell S] [--cbc-grid G] [--develop C,T]
+        [--max-shell S] [--cbc-grid G] [--develop C,T[,K]]
 
 REFERENCE is 'training/les/diffles.py CASE --reference FILE' on a fine grid
 (its spectra every 0.02 s); its case's 0/U is cut to each coarse grid as
@@ -25,7 +25,8 @@ measurements over the wavenumbers a G^3 grid resolves. --develop C,T first
 develops the cut field by C runs of T s with Smagorinsky, each followed by
 rescaling every shell back to the cut field's spectrum (as
 'boxTurbSpectrum -rescale' after pre-runs): the measured spectrum with the
-correlations of developed turbulence.
+correlations of developed turbulence; --develop C,T,K then gives the shells
+below K [1/m] their cut-field (random-phase) modes back.
 """
 import argparse
 import math
@@ -60,17 +61,25 @@ def closure_for(name, nu):
              " smagorinsky-Ck<value>) nor a model file")
 
 
-def developed(U, cycles, duration, dt, nu, length):
+def developed(U, cycles, duration, dt, nu, length, keep_below=0.0):
     """U after @p cycles runs of @p duration with Smagorinsky, each followed
-    by rescaling every shell to the spectrum of U."""
+    by rescaling every shell to the spectrum of U; the shells below
+    @p keep_below [1/m] then take U's own modes back (each shell's modes are
+    divergence-free and carry the target either way)."""
     n = U.shape[-1]
     target = diffles.spectrum(U, length)
+    start = U
     for _ in range(cycles):
         stepper = diffles.LESStepper(diffles.PeriodicGrid(n, length), nu, dt,
                                      diffles.SmagorinskyNut(), momentum_sweeps=5)
         with torch.no_grad():
             U = stepper.run(stepper.initial_state(U.float()), round(duration/dt)).U.double()
         U = diffles.rescale_to_spectrum(U, target, length)
+    if keep_below > 0:
+        low = diffles.shells(n, U.dtype)*(2*math.pi/length) < keep_below
+        dims = (-3, -2, -1)
+        mixed = torch.where(low, torch.fft.fftn(start, dim=dims), torch.fft.fftn(U, dim=dims))
+        U = torch.fft.ifftn(mixed, dim=dims).real
     return U
 
 
@@ -97,8 +106,9 @@ def main():
                         help="compare with the reference over shells 1 ... S (default N/2 - 1)")
     parser.add_argument("--cbc-grid", type=int, default=0,
                         help="compare with CBC over the wavenumbers of this grid (default: the grid)")
-    parser.add_argument("--develop", default="", metavar="C,T",
-                        help="C pre-runs of T s, each rescaled to the initial spectrum")
+    parser.add_argument("--develop", default="", metavar="C,T[,K]",
+                        help="C pre-runs of T s, each rescaled to the initial spectrum; the"
+                        " shells below K 1/m keep the cut field's modes")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -119,8 +129,9 @@ def main():
             index = {f"{float(t):.2f}": i for i, t in enumerate(ref["times"])}
             U0 = train_aposteriori.coarse_initial_field(ref["U0"], g, length)
             if args.develop:
-                cycles, duration = args.develop.split(",")
-                U0 = developed(U0, int(cycles), float(duration), dt, ref["nu"], length)
+                cycles, duration, *keep = args.develop.split(",")
+                U0 = developed(U0, int(cycles), float(duration), dt, ref["nu"], length,
+                               float(keep[0]) if keep else 0.0)
             U0 = U0.float()
             for name in ["reference"] + closures:
                 spectra = {}
