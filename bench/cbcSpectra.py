@@ -61,15 +61,16 @@ def read_spectrum(case, time):
 
 
 def spectrum_error(k_les, e_les, k_cbc, e_cbc, kmax):
-    """Mean |log10(E/E_CBC)| over all, below and above SPLIT_K, and the count."""
+    """Mean |log10(E/E_CBC)| over all, below and above SPLIT_K (nan where a
+    range holds no measured wavenumber), and the count."""
     positive = e_les > 0
     k_les, e_les = k_les[positive], e_les[positive]
     use = (e_cbc > 0) & (k_cbc <= kmax) & (k_cbc >= k_les[0])
     e_interp = np.exp(np.interp(np.log(k_cbc[use]), np.log(k_les), np.log(e_les)))
     misfit = np.abs(np.log10(e_interp / e_cbc[use]))
     below = k_cbc[use] < SPLIT_K
-    return (float(np.mean(misfit)), float(np.mean(misfit[below])), float(np.mean(misfit[~below])),
-            int(use.sum()))
+    return tuple(float(np.mean(part)) if part.size else float("nan")
+                 for part in (misfit, misfit[below], misfit[~below])) + (int(use.sum()),)
 
 
 def times_of(case):

@@ -83,17 +83,10 @@ def developed(U, cycles, duration, dt, nu, length, keep_below=0.0):
     return U
 
 
-def errors(k, E, target_k, target_E, split=50.0):
-    """mean |log10(E/target)| at target_k (E interpolated log-log): all, below, above
-    (nan where no target wavenumber lies in the range)."""
-    positive = E > 0  # the corner shells beyond sqrt(3) N/2 hold no modes
-    k, E = k[positive], E[positive]
-    use = (target_E > 0) & (target_k >= k[0]) & (target_k <= k[-1])
-    e = np.exp(np.interp(np.log(target_k[use]), np.log(k), np.log(E)))
-    misfit = np.abs(np.log10(e/target_E[use]))
-    below = target_k[use] < split
-    return tuple(float(part.mean()) if part.size else float("nan")
-                 for part in (misfit, misfit[below], misfit[~below]))
+def errors(k, E, target_k, target_E):
+    """cbcSpectra's mean |log10(E/target)| (all, below, above 50 1/m) at the
+    target wavenumbers up to the last shell holding energy."""
+    return cbcSpectra.spectrum_error(k, E, target_k, target_E, k[E > 0][-1])[:3]
 
 
 def main():

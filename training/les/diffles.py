@@ -58,9 +58,9 @@ TUTORIAL_LENGTH = 0.56548667765  # m, the decayIsoTurb tutorial's box
 
 def default_time_step(n, length):
     """The decayIsoTurb time step [s] of N^3 cells in a box of @p length:
-    0.002 down to the cell size of the tutorial's 32^3, 0.001 below (as
-    bench/lesValidation sets it for pimpleFoam)."""
-    return 0.002 if length/n > 0.99*TUTORIAL_LENGTH/32 else 0.001
+    0.002 down to the cell size of the tutorial's 32^3, 0.001 below
+    (bench/lesValidation sets pimpleFoam's from it)."""
+    return 0.002 if length/n > 0.99*TUTORIAL_LENGTH/32 else 0.001  # 0.99: rounding
 
 
 # ---------------------------------------------------------------- OpenFOAM files

@@ -233,16 +233,23 @@ scalarField targetSpectrum
     const IOdictionary& dict
 )
 {
-    const auto* table = dynamic_cast<const Function1Types::TableBase<scalar>*>(&Ek);
+    // The range of a table, or of any other Function1: all of k.
+    scalar kFirst = -GREAT, kLast = GREAT;
+    if (const auto* table = dynamic_cast<const Function1Types::TableBase<scalar>*>(&Ek))
+    {
+        const scalarField k(table->x());
+        kFirst = min(k);
+        kLast = max(k);
+    }
     scalarField target(box.lastCompleteShell() + 1, Zero);
     for (label n = 1; n < target.size(); ++n)
     {
         const scalar k = n*box.kappa0();
-        if (table && (k < min(table->x()()) || k > max(table->x()())))
+        if (k < kFirst || k > kLast)
         {
             FatalIOErrorInFunction(dict)
                 << "Entry 'Ek' of " << dict.objectPath() << " is a table from "
-                << min(table->x()()) << " to " << max(table->x()())
+                << kFirst << " to " << kLast
                 << " 1/m, and shell " << n << " of this box lies at k = " << k
                 << " 1/m, outside it. Every shell from 2 pi/L = "
                 << box.kappa0() << " to pi N/L - 2 pi/L = "
